@@ -1,0 +1,99 @@
+"""Command line: `python -m app serve | migrate | content-check`."""
+
+import argparse
+import logging
+import sys
+from typing import NoReturn
+
+from app.settings import ConfigurationError, Settings, load_settings
+
+
+class OneLineParser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"error: {message} (see python -m app --help)\n")
+
+
+def _fail(message: str) -> NoReturn:
+    print(f"error: {message}", file=sys.stderr)
+    raise SystemExit(1)
+
+
+def _logging_config() -> dict[str, object]:
+    handler = {"class": "logging.StreamHandler", "formatter": "plain", "stream": "ext://sys.stderr"}
+    return {
+        "version": 1,
+        "disable_existing_loggers": False,
+        "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
+        "handlers": {"stderr": handler},
+        "root": {"handlers": ["stderr"], "level": "INFO"},
+        # Uvicorn's own access log prints client addresses; ours (app.access) does not.
+        "loggers": {"uvicorn.access": {"level": "WARNING"}},
+    }
+
+
+def serve(settings: Settings, args: argparse.Namespace) -> None:
+    import uvicorn
+
+    from app.content import load_content
+    from app.database import make_engine, migrate
+
+    content = load_content(settings.content_dir)
+    if content.problems:
+        _fail(f"content has {len(content.problems)} problem(s), first: {content.problems[0]}")
+    migrate(make_engine(settings.database_url))
+    uvicorn.run(
+        "app.main:create_app",
+        factory=True,
+        host=args.host,
+        port=args.port,
+        workers=args.workers,
+        access_log=False,
+        server_header=False,
+        log_config=_logging_config(),
+        proxy_headers=False,
+    )
+
+
+def run_migrate(settings: Settings, args: argparse.Namespace) -> None:
+    from app.database import make_engine, migrate
+
+    migrate(make_engine(settings.database_url), args.revision)
+    print(f"database is at migration {args.revision}")
+
+
+def content_check(settings: Settings, args: argparse.Namespace) -> None:
+    from app.content import load_content
+    from app.content_report import report
+
+    content = load_content(settings.content_dir)
+    print(report(content))
+    if content.problems:
+        raise SystemExit(1)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = OneLineParser(prog="python -m app", description="The digital consequences card.")
+    commands = parser.add_subparsers(dest="command", required=True, parser_class=OneLineParser)
+    serve_parser = commands.add_parser("serve", help="apply migrations and start the web service")
+    serve_parser.add_argument("--host", default="127.0.0.1")
+    serve_parser.add_argument("--port", type=int, default=8000)
+    serve_parser.add_argument("--workers", type=int, default=1)
+    serve_parser.set_defaults(handler=serve)
+    migrate_parser = commands.add_parser("migrate", help="bring the database schema up to date")
+    migrate_parser.add_argument("--revision", default="head")
+    migrate_parser.set_defaults(handler=run_migrate)
+    check_parser = commands.add_parser("content-check", help="check the content files")
+    check_parser.set_defaults(handler=content_check)
+    args = parser.parse_args(argv)
+    if getattr(args, "workers", 1) < 1 or not 0 < getattr(args, "port", 1) < 65536:
+        parser.error("--workers must be at least 1 and --port between 1 and 65535")
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    try:
+        settings = load_settings()
+        args.handler(settings, args)
+    except ConfigurationError as error:
+        _fail(str(error))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,61 @@
+"""Building the web application from settings: content, database, cached pages and routes."""
+
+from fastapi import FastAPI, Request
+from fastapi.responses import Response
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from app.content import SOURCE_LANGUAGE, load_content
+from app.database import make_engine
+from app.pages import build_site
+from app.routes import public
+from app.serving import PublicSite
+from app.settings import ConfigurationError, Settings, get_settings
+
+
+class InvalidContent(ConfigurationError):
+    """The content files break a rule; the service will not start on them."""
+
+
+def create_app(settings: Settings | None = None) -> PublicSite:
+    settings = settings or get_settings()
+    content = load_content(settings.content_dir)
+    if content.problems:
+        raise InvalidContent(
+            f"{len(content.problems)} content problem(s), first: {content.problems[0]} "
+            "(run `python -m app content-check`)"
+        )
+    site = build_site(content, settings)
+
+    api = FastAPI(
+        title="Consequences card",
+        docs_url=None,
+        redoc_url=None,
+        openapi_url=None,
+    )
+    api.state.settings = settings
+    api.state.engine = make_engine(settings.database_url)
+    api.state.content = content
+    api.state.site = site
+    api.state.language_codes = list(content.languages)
+
+    def not_found_response(request: Request) -> Response:
+        first_segment = request.url.path.strip("/").split("/", 1)[0]
+        lang = first_segment if first_segment in content.languages else SOURCE_LANGUAGE
+        page = site.not_found[lang]
+        return Response(
+            page.identity,
+            status_code=404,
+            media_type="text/html; charset=utf-8",
+            headers={"Cache-Control": page.cache_control},
+        )
+
+    api.state.not_found_response = not_found_response
+
+    @api.exception_handler(StarletteHTTPException)
+    def http_error(request: Request, error: StarletteHTTPException) -> Response:
+        if error.status_code == 404:
+            return not_found_response(request)
+        return Response(str(error.detail), status_code=error.status_code, headers=error.headers)
+
+    api.include_router(public.router)
+    return PublicSite(api, site)

@@ -1,0 +1,118 @@
+"""The outermost layer of the web app: cached pages, security headers and a privacy-safe access log.
+
+Cached public pages are answered here without entering the framework at all. Every other response
+passes through and gets the same security headers. The access log records method, path, status and
+time: never an IP address, a query string or a user agent.
+"""
+
+import logging
+import time
+from collections.abc import Awaitable, Callable, MutableMapping
+from typing import Any
+
+from app.pages import CachedResponse, Site
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+access_log = logging.getLogger("app.access")
+
+
+def security_headers(style_hash: str) -> list[tuple[bytes, bytes]]:
+    policy = (
+        "default-src 'none'; script-src 'self'; "
+        f"style-src '{style_hash}'; img-src 'self'; form-action 'self'; "
+        "base-uri 'none'; frame-ancestors 'none'"
+    )
+    return [
+        (b"content-security-policy", policy.encode()),
+        (b"referrer-policy", b"no-referrer"),
+        (b"x-content-type-options", b"nosniff"),
+        (b"x-frame-options", b"DENY"),
+        (b"cross-origin-opener-policy", b"same-origin"),
+        (
+            b"permissions-policy",
+            b"camera=(), microphone=(), geolocation=(), payment=(), usb=(), interest-cohort=()",
+        ),
+    ]
+
+
+def _header(scope: Scope, name: bytes) -> bytes:
+    for key, value in scope["headers"]:
+        if key == name:
+            return bytes(value)
+    return b""
+
+
+def _accepts(accept_encoding: bytes, coding: bytes) -> bool:
+    for item in accept_encoding.split(b","):
+        name, _, params = item.strip().partition(b";")
+        if name.strip() == coding:
+            return params.replace(b" ", b"") not in (b"q=0", b"q=0.0", b"q=0.00", b"q=0.000")
+    return False
+
+
+class PublicSite:
+    """ASGI middleware: serve `site` pages from memory, add headers to everything else."""
+
+    def __init__(self, app: ASGIApp, site: Site) -> None:
+        self.app = app
+        self.site = site
+        self.headers = security_headers(site.style_hash)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        status = 500
+        cached = self.site.responses.get(scope["path"])
+        if cached is not None and scope["method"] in ("GET", "HEAD"):
+            status = await self.send_cached(scope, send, cached)
+        else:
+
+            async def send_with_headers(message: Message) -> None:
+                nonlocal status
+                if message["type"] == "http.response.start":
+                    status = message["status"]
+                    present = {name.lower() for name, _ in message.get("headers", [])}
+                    message["headers"] = list(message.get("headers", [])) + [
+                        header for header in self.headers if header[0] not in present
+                    ]
+                await send(message)
+
+            await self.app(scope, receive, send_with_headers)
+        if access_log.isEnabledFor(logging.INFO):
+            elapsed = (time.perf_counter() - started) * 1000
+            access_log.info("%s %s %d %.1fms", scope["method"], scope["path"], status, elapsed)
+
+    async def send_cached(self, scope: Scope, send: Send, cached: CachedResponse) -> int:
+        accept = _header(scope, b"accept-encoding")
+        if _accepts(accept, b"br"):
+            body, coding, etag = cached.brotli, b"br", f'"{cached.etag}-br"'
+        elif _accepts(accept, b"gzip"):
+            body, coding, etag = cached.gzip, b"gzip", f'"{cached.etag}-gz"'
+        else:
+            body, coding, etag = cached.identity, b"", f'"{cached.etag}"'
+        headers = [
+            (b"content-type", cached.content_type.encode()),
+            (b"cache-control", cached.cache_control.encode()),
+            (b"etag", etag.encode()),
+            (b"vary", b"Accept-Encoding"),
+            *self.headers,
+        ]
+        if_none_match = _header(scope, b"if-none-match")
+        status = cached.status
+        if if_none_match and cached.etag.encode() in if_none_match and status == 200:
+            status = 304
+            body = b""
+        else:
+            headers.append((b"content-length", str(len(body)).encode()))
+            if coding:
+                headers.append((b"content-encoding", coding))
+        await send({"type": "http.response.start", "status": status, "headers": headers})
+        await send({"type": "http.response.body", "body": b"" if scope["method"] == "HEAD" else body})
+        return status
