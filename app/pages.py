@@ -47,7 +47,7 @@ class CachedResponse:
             cache_control=cache_control,
             identity=body,
             gzip=gzip.compress(body, compresslevel=9, mtime=0),
-            brotli=brotli.compress(body, quality=11),
+            brotli=brotli.compress(body, quality=10),
             etag=tag,
         )
 
@@ -70,7 +70,7 @@ def ltr_numbers(text: str) -> Markup:
     )
 
 
-def _environment(content: Content, lang: str) -> Environment:
+def _environment() -> Environment:
     environment = Environment(
         loader=FileSystemLoader(APP_DIR / "templates"),
         autoescape=select_autoescape(["html"]),
@@ -80,8 +80,6 @@ def _environment(content: Content, lang: str) -> Environment:
         lstrip_blocks=True,
     )
     environment.filters["ltr_numbers"] = ltr_numbers
-    translations = load_translations(content.directory, lang)
-    environment.install_gettext_translations(translations, newstyle=True)  # type: ignore[attr-defined]
     return environment
 
 
@@ -95,8 +93,11 @@ def build_site(content: Content, settings: Settings) -> Site:
         script, "text/javascript; charset=utf-8", IMMUTABLE
     )
     languages = list(content.languages.values())
+    environment = _environment()
     for lang in languages:
-        environment = _environment(content, lang.code)
+        # Rendering is sequential, so one environment serves every language in turn.
+        translations = load_translations(content.directory, lang.code)
+        environment.install_gettext_translations(translations, newstyle=True)  # type: ignore[attr-defined]
         common = {
             "lang": lang,
             "languages": languages,

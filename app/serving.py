@@ -72,6 +72,11 @@ class PublicSite:
         cached = self.site.responses.get(scope["path"])
         if cached is not None and scope["method"] in ("GET", "HEAD"):
             status = await self.send_cached(scope, send, cached)
+        elif cached is not None:
+            status = 405
+            headers = [(b"allow", b"GET, HEAD"), (b"content-length", b"0"), *self.headers]
+            await send({"type": "http.response.start", "status": status, "headers": headers})
+            await send({"type": "http.response.body", "body": b""})
         else:
 
             async def send_with_headers(message: Message) -> None:

@@ -1,0 +1,44 @@
+"""Plain helpers for reading pages the way a browser would."""
+
+from html.parser import HTMLParser
+
+from app.content import load_content
+from app.settings import PROJECT_ROOT
+
+CONTENT = load_content(PROJECT_ROOT / "content")
+LANGUAGES = list(CONTENT.languages)
+TOPICS = CONTENT.topic_slugs
+PUBLIC_PAGES = [f"/{lang}/" for lang in LANGUAGES] + [
+    f"/{lang}/{slug}" for lang in LANGUAGES for slug in TOPICS
+]
+
+
+class PageParts(HTMLParser):
+    """Collects the tags and attributes a test needs to look at."""
+
+    def __init__(self, html: str) -> None:
+        super().__init__()
+        self.tags: list[tuple[str, dict[str, str]]] = []
+        self.inline_scripts = 0
+        self._in_script = False
+        self.text: list[str] = []
+        self.feed(html)
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        attributes = {name: value or "" for name, value in attrs}
+        self.tags.append((tag, attributes))
+        self._in_script = tag == "script"
+
+    def handle_endtag(self, tag: str) -> None:
+        self._in_script = False
+
+    def handle_data(self, data: str) -> None:
+        if self._in_script and data.strip():
+            self.inline_scripts += 1
+        self.text.append(data)
+
+    def all(self, tag: str) -> list[dict[str, str]]:
+        return [attributes for name, attributes in self.tags if name == tag]
+
+    def first(self, tag: str) -> dict[str, str]:
+        return self.all(tag)[0]

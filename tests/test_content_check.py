@@ -1,0 +1,127 @@
+"""`content-check` catches broken content, and the service refuses to start on it."""
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from app.__main__ import main
+from app.content import load_content
+from app.main import InvalidContent, create_app
+from app.settings import PROJECT_ROOT
+from tests.conftest import make_settings
+
+
+def copy_of_content(tmp_path: Path) -> Path:
+    content_dir = tmp_path / "content"
+    shutil.copytree(PROJECT_ROOT / "content", content_dir)
+    return content_dir
+
+
+def replace_in(path: Path, old: str, new: str) -> None:
+    text = path.read_text(encoding="utf-8")
+    assert old in text, f"{old!r} not in {path}"
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+
+
+def run_check(content_dir: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> tuple[int, str]:
+    monkeypatch.setenv("CONTENT_DIR", str(content_dir))
+    monkeypatch.setenv("VAR_DIR", str(content_dir.parent / "var"))
+    with pytest.raises(SystemExit) as exit_info:
+        main(["content-check"])
+        raise SystemExit(0)
+    return int(exit_info.value.code or 0), capsys.readouterr().out
+
+
+def test_the_shipped_content_passes(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    code, output = run_check(PROJECT_ROOT / "content", monkeypatch, capsys)
+
+    assert code == 0, output
+    assert "No problems found." in output
+    assert "Reading grade" in output
+    assert "en " in output
+
+
+@pytest.mark.parametrize(
+    ("file", "old", "new", "expected"),
+    [
+        ("en/the-law.md", "sources:", "not_sources:", "front matter needs 'sources'"),
+        ("en/card.md", "](the-law)", "](the-lawz)", "points to a page that does not exist"),
+        ("en/if-someone-is-stabbed.md", "(tel:999)", "(tel:99-9)", "must be digits only"),
+        ("en/your-body.md", "---\n", "", "missing front matter"),
+        ("en/your-body.md", "title:", "title: [unclosed", "not valid YAML"),
+        ("en/the-law.md", "\n## ", "\n# ", "do not use '# ' headings"),
+        ("en/card.md", "reviewed: true", "reviewed: maybe", "'reviewed' must be true or false"),
+        ("en/help-now.md", 'tel: "08001111"', 'tel: "0800 1111"', "tel must be digits only"),
+    ],
+)
+def test_broken_content_is_reported_with_its_file_and_the_problem(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+    file: str, old: str, new: str, expected: str,
+) -> None:
+    content_dir = copy_of_content(tmp_path)
+    replace_in(content_dir / "pages" / file, old, new)
+
+    code, output = run_check(content_dir, monkeypatch, capsys)
+
+    assert code == 1
+    assert expected in output
+    assert file in output
+
+
+def test_a_missing_required_page_is_reported(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    content_dir = copy_of_content(tmp_path)
+    (content_dir / "pages" / "en" / "help-now.md").unlink()
+
+    code, output = run_check(content_dir, monkeypatch, capsys)
+
+    assert code == 1
+    assert "help-now.md: required page is missing" in output
+
+
+def test_a_translation_with_a_changed_phone_number_is_caught(tmp_path: Path) -> None:
+    content_dir = copy_of_content(tmp_path)
+    translation = content_dir / "pages" / "pl" / "feeling-unsafe.md"
+    translation.parent.mkdir(exist_ok=True)
+    english = (content_dir / "pages" / "en" / "feeling-unsafe.md").read_text(encoding="utf-8")
+    translation.write_text(english.replace("0800 1111", "0800 1112"), encoding="utf-8")
+
+    problems = [str(problem) for problem in load_content(content_dir).problems]
+
+    assert any("pl/feeling-unsafe.md" in p and "numbers differ" in p and "1112" in p for p in problems)
+
+
+def test_a_translation_with_a_changed_link_is_caught(tmp_path: Path) -> None:
+    content_dir = copy_of_content(tmp_path)
+    translation = content_dir / "pages" / "pl" / "card.md"
+    translation.parent.mkdir(exist_ok=True)
+    english = (content_dir / "pages" / "en" / "card.md").read_text(encoding="utf-8")
+    translation.write_text(english.replace("(tel:999)", "(tel:998)"), encoding="utf-8")
+
+    problems = [str(problem) for problem in load_content(content_dir).problems]
+
+    assert any("pl/card.md" in p and "links differ" in p for p in problems)
+
+
+def test_a_translation_written_in_its_own_digits_keeps_the_same_numbers(tmp_path: Path) -> None:
+    content_dir = copy_of_content(tmp_path)
+    translation = content_dir / "pages" / "bn" / "your-future.md"
+    translation.parent.mkdir(exist_ok=True)
+    english = (content_dir / "pages" / "en" / "your-future.md").read_text(encoding="utf-8")
+    bengali_digits = str.maketrans("0123456789", "০১২৩৪৫৬৭৮৯")
+    meta, _, body = english.partition("\n---\n")
+    translation.write_text(meta + "\n---\n" + body.translate(bengali_digits).replace("(tel:০", "(tel:0"), encoding="utf-8")
+
+    problems = [str(problem) for problem in load_content(content_dir).problems if "bn/your-future" in str(problem)]
+
+    assert not any("numbers differ" in problem for problem in problems)
+
+
+def test_the_service_refuses_to_start_on_broken_content(tmp_path: Path) -> None:
+    content_dir = copy_of_content(tmp_path)
+    replace_in(content_dir / "pages" / "en" / "the-law.md", "title:", "titel:")
+
+    with pytest.raises(InvalidContent, match="the-law.md: front matter needs 'title'"):
+        create_app(make_settings(tmp_path, content_dir=content_dir))

@@ -1,0 +1,118 @@
+"""Configuration and the command line: safe defaults, refusing unsafe production settings, clear errors."""
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx2 as httpx
+import pytest
+
+from app.settings import ConfigurationError, load_settings
+from tests.conftest import TEST_DATABASE_URL
+
+STRONG = "s" * 40
+
+
+def run_app(*args: str, env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess[str]:
+    clean = {key: value for key, value in os.environ.items() if key not in {"SECRET_KEY", "DATA_KEY", "APP_ENV", "DATABASE_URL"}}
+    return subprocess.run(
+        [sys.executable, "-m", "app", *args],
+        env={**clean, **env}, cwd=cwd, capture_output=True, text=True, timeout=60, check=False,
+    )
+
+
+def test_development_generates_secrets_once_and_keeps_them(tmp_path: Path) -> None:
+    first = load_settings(var_dir=tmp_path / "var")
+    second = load_settings(var_dir=tmp_path / "var")
+
+    assert first.secret_key is not None and second.secret_key is not None
+    assert first.secret_key.get_secret_value() == second.secret_key.get_secret_value()
+    assert len(first.secret_key.get_secret_value()) >= 32
+    assert (tmp_path / "var" / "data_key").stat().st_mode & 0o077 == 0
+
+
+@pytest.mark.parametrize(
+    ("environment", "missing"),
+    [({}, "SECRET_KEY"), ({"SECRET_KEY": STRONG}, "DATA_KEY"), ({"SECRET_KEY": "short", "DATA_KEY": STRONG}, "SECRET_KEY")],
+)
+def test_production_refuses_to_start_without_strong_secrets(
+    tmp_path: Path, environment: dict[str, str], missing: str
+) -> None:
+    result = run_app("migrate", env={"APP_ENV": "production", **environment, "VAR_DIR": str(tmp_path)}, cwd=tmp_path)
+
+    assert result.returncode == 1
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1
+    assert missing in lines[0] and "APP_ENV=production" in lines[0]
+    assert not (tmp_path / "secret_key").exists()
+
+
+def test_production_starts_with_its_secrets_given(tmp_path: Path) -> None:
+    settings = load_settings(app_env="production", secret_key=STRONG, data_key=STRONG, var_dir=tmp_path)
+
+    assert settings.data_key is not None and settings.data_key.get_secret_value() == STRONG
+
+
+@pytest.mark.parametrize(
+    ("overrides", "reason"),
+    [
+        ({"public_base_url": "example.org"}, "PUBLIC_BASE_URL"),
+        ({"exit_url": "http://example.org"}, "EXIT_URL"),
+        ({"sms_backend": "pigeon"}, "SMS_BACKEND"),
+        ({"sms_backend": "twilio"}, "TWILIO_ACCOUNT_SID"),
+    ],
+)
+def test_bad_settings_give_a_one_line_reason(tmp_path: Path, overrides: dict[str, str], reason: str) -> None:
+    with pytest.raises(ConfigurationError, match=reason) as error:
+        load_settings(var_dir=tmp_path, **overrides)
+
+    assert "\n" not in str(error.value)
+
+
+@pytest.mark.parametrize("args", [["serve", "--port", "eighty"], ["serve", "--workers", "0"], ["launch"], []])
+def test_bad_arguments_give_a_one_line_error(tmp_path: Path, args: list[str]) -> None:
+    result = run_app(*args, env={"VAR_DIR": str(tmp_path)}, cwd=tmp_path)
+
+    assert result.returncode == 2
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert result.stderr.startswith("error:")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def test_serve_migrates_and_serves_the_card_as_the_container_would(tmp_path: Path) -> None:
+    port = free_port()
+    database_url = TEST_DATABASE_URL or f"sqlite:///{tmp_path / 'app.db'}"
+    server = subprocess.Popen(
+        [sys.executable, "-m", "app", "serve", "--host", "127.0.0.1", "--port", str(port)],
+        env={**os.environ, "VAR_DIR": str(tmp_path / "var"), "DATABASE_URL": database_url},
+        cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                if httpx.get(f"http://127.0.0.1:{port}/healthz").status_code == 200:
+                    break
+            except httpx.TransportError:
+                if time.monotonic() > deadline or server.poll() is not None:
+                    raise
+                time.sleep(0.2)
+        card = httpx.get(f"http://127.0.0.1:{port}/en/")
+        ready = httpx.get(f"http://127.0.0.1:{port}/readyz")
+    finally:
+        server.terminate()
+        output, _ = server.communicate(timeout=15)
+
+    assert card.status_code == 200
+    assert "tel:999" in card.text
+    assert ready.status_code == 200
+    assert "GET /en/ 200" in output
+    assert "127.0.0.1:" not in output.split("Uvicorn running")[-1].split("\n", 1)[-1]
