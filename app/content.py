@@ -1,7 +1,8 @@
 """Loading the words young people read from `content/`: languages, the card, help-now and topics.
 
 Files are Markdown with YAML front matter (see content/README.md). Loading never raises on bad
-content: it collects `Problem`s, so `content-check` can report every one and `serve` can refuse to start.
+content: it collects `Problem`s, so `content-check` can report them all and `serve` can refuse to
+start.
 """
 
 import hashlib
@@ -125,7 +126,7 @@ class Content:
         return self.pages.get((lang, slug)) or self.pages.get((SOURCE_LANGUAGE, slug))
 
 
-# A phone number with spaces ("0800 1111") would be reordered in a right-to-left line; this finds it.
+# A phone number with spaces ("0800 1111") would be reordered in a right-to-left line.
 SPACED_NUMBER = re.compile(r"\+?\d+(?: \d+)+")
 
 

@@ -1,4 +1,4 @@
-"""The `content-check` report: completeness and review state per language, reading grades, problems."""
+"""The `content-check` report: completeness and review per language, reading grades, problems."""
 
 import re
 
@@ -19,14 +19,22 @@ def report(content: Content) -> str:
     slugs = ["card", HELP_NOW, *content.topic_slugs]
     lines = ["Languages (pages translated / reviewed):"]
     for lang in content.languages.values():
-        present = [content.pages[(lang.code, slug)] for slug in slugs if (lang.code, slug) in content.pages]
+        present = [
+            content.pages[(lang.code, slug)] for slug in slugs if (lang.code, slug) in content.pages
+        ]
         reviewed = sum(page.reviewed for page in present)
         missing = [slug for slug in slugs if (lang.code, slug) not in content.pages]
-        line = f"  {lang.code:<3} {lang.name:<12} {len(present):>2}/{len(slugs)} translated, {reviewed:>2} reviewed"
+        line = (
+            f"  {lang.code:<3} {lang.name:<12} {len(present):>2}/{len(slugs)} translated, "
+            f"{reviewed:>2} reviewed"
+        )
         if missing:
             line += f"; shown in English: {', '.join(missing)}"
         lines.append(line)
-    lines.append(f"Reading grade of English pages (Flesch-Kincaid; aim for {READING_GRADE_TARGET:g} or below):")
+    lines.append(
+        "Reading grade of English pages "
+        f"(Flesch-Kincaid; aim for {READING_GRADE_TARGET:g} or below):"
+    )
     for slug in slugs:
         page = content.pages.get((SOURCE_LANGUAGE, slug))
         if page is not None and page.markdown.strip():

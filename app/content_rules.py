@@ -31,7 +31,9 @@ NUMBER = re.compile(r"\d+")
 
 def check_content(content: Content) -> list[Problem]:
     problems: list[Problem] = []
-    english = {slug: page for (lang, slug), page in content.pages.items() if lang == SOURCE_LANGUAGE}
+    english = {
+        slug: page for (lang, slug), page in content.pages.items() if lang == SOURCE_LANGUAGE
+    }
     for slug in SPECIAL_PAGES:
         if slug not in english:
             path = f"content/pages/{SOURCE_LANGUAGE}/{slug}.md"
@@ -40,14 +42,17 @@ def check_content(content: Content) -> list[Problem]:
         problems.append(Problem(f"content/pages/{SOURCE_LANGUAGE}", "there are no topic pages"))
     linkable = {"", "./", *english, *APP_ROUTES} - {HELP_NOW}
     for page in content.pages.values():
-        problems.extend(Problem(str(page.path), message) for message in _page_problems(page, linkable))
+        problems.extend(
+            Problem(str(page.path), message) for message in _page_problems(page, linkable)
+        )
         source = english.get(page.slug)
         if page.lang != SOURCE_LANGUAGE:
             if source is None:
                 problems.append(Problem(str(page.path), "there is no English page with this name"))
             else:
                 problems.extend(
-                    Problem(str(page.path), message) for message in _translation_problems(page, source)
+                    Problem(str(page.path), message)
+                    for message in _translation_problems(page, source)
                 )
     return problems
 
@@ -112,9 +117,7 @@ def _source_problems(page: Page) -> Iterator[str]:
 def numbers_in(page: Page) -> list[str]:
     """Every distinct number a reader sees, in any script's digits, written in ASCII digits."""
     text = page.markdown + " " + " ".join(_texts(page.meta))
-    ascii_text = "".join(
-        str(unicodedata.digit(char)) if char.isdigit() else char for char in text
-    )
+    ascii_text = "".join(str(unicodedata.digit(char)) if char.isdigit() else char for char in text)
     return sorted(set(NUMBER.findall(ascii_text)))
 
 
@@ -144,6 +147,6 @@ def _translation_problems(page: Page, source: Page) -> Iterator[str]:
         missing = sorted(set(numbers_in(source)) - set(numbers_in(page)))
         extra = sorted(set(numbers_in(page)) - set(numbers_in(source)))
         yield f"numbers differ from English (missing {missing}, not in English {extra})"
-    if source.slug == HELP_NOW:
-        if [line.tel for line in page.help_lines] != [line.tel for line in source.help_lines]:
-            yield "help-now phone numbers differ from English"
+    source_numbers = [line.tel for line in source.help_lines]
+    if source.slug == HELP_NOW and [line.tel for line in page.help_lines] != source_numbers:
+        yield "help-now phone numbers differ from English"

@@ -1,7 +1,7 @@
 """Database engine, sessions and migrations.
 
-SQLite (the default, one file under `./var/`) and PostgreSQL share one code path; the schema is owned
-by Alembic migrations in `migrations/`, which `serve` applies on start.
+SQLite (the default, one file under `./var/`) and PostgreSQL share one code path; the schema is
+owned by Alembic migrations in `migrations/`, which `serve` applies on start.
 """
 
 from collections.abc import Iterator

@@ -12,7 +12,7 @@ from app.serving import PublicSite
 from app.settings import ConfigurationError, Settings, get_settings
 
 
-class InvalidContent(ConfigurationError):
+class InvalidContentError(ConfigurationError):
     """The content files break a rule; the service will not start on them."""
 
 
@@ -20,7 +20,7 @@ def create_app(settings: Settings | None = None) -> PublicSite:
     settings = settings or get_settings()
     content = load_content(settings.content_dir)
     if content.problems:
-        raise InvalidContent(
+        raise InvalidContentError(
             f"{len(content.problems)} content problem(s), first: {content.problems[0]} "
             "(run `python -m app content-check`)"
         )
@@ -48,8 +48,6 @@ def create_app(settings: Settings | None = None) -> PublicSite:
             media_type="text/html; charset=utf-8",
             headers={"Cache-Control": page.cache_control},
         )
-
-    api.state.not_found_response = not_found_response
 
     @api.exception_handler(StarletteHTTPException)
     def http_error(request: Request, error: StarletteHTTPException) -> Response:

@@ -1,9 +1,9 @@
-"""Database tables (SQLModel). The schema itself is created and changed only by Alembic migrations."""
+"""Database tables (SQLModel). The schema is created and changed only by Alembic migrations."""
 
 from sqlalchemy import MetaData
 from sqlmodel import SQLModel
 
-# Stable constraint names, so migrations can drop and alter constraints on SQLite and PostgreSQL alike.
+# Stable constraint names, so migrations can alter constraints on SQLite and PostgreSQL alike.
 SQLModel.metadata.naming_convention = {
     "ix": "ix_%(column_0_label)s",
     "uq": "uq_%(table_name)s_%(column_0_name)s",

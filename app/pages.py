@@ -1,8 +1,8 @@
 """Rendering public pages once, ahead of time, into compressed bytes ready to send.
 
-Every card and topic page in every language is rendered at start-up (and again whenever the content or
-directory changes), gzip- and brotli-compressed once, and given an ETag. Serving is then a dictionary
-look-up, which is what lets an old phone on a slow network get the card in one round trip.
+Every card and topic page in every language is rendered at start-up (and again whenever the
+content or directory changes), gzip- and brotli-compressed once, and given an ETag. Serving is then
+a dictionary look-up, which lets an old phone on a slow network get the card in one round trip.
 """
 
 import base64
@@ -39,7 +39,9 @@ class CachedResponse:
     etag: str
 
     @classmethod
-    def build(cls, body: bytes, content_type: str, cache_control: str, status: int = 200) -> "CachedResponse":
+    def build(
+        cls, body: bytes, content_type: str, cache_control: str, status: int = 200
+    ) -> "CachedResponse":
         tag = hashlib.sha256(body).hexdigest()[:20]
         return cls(
             status=status,
@@ -101,7 +103,7 @@ def build_site(content: Content, settings: Settings) -> Site:
         common = {
             "lang": lang,
             "languages": languages,
-            "css": Markup(css),
+            "css": Markup(css),  # noqa: S704 - our own stylesheet file, not user input
             "script_url": site.script_path,
             "exit_url": settings.exit_url,
             "help_now": content.page(lang.code, HELP_NOW),

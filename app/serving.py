@@ -119,5 +119,7 @@ class PublicSite:
             if coding:
                 headers.append((b"content-encoding", coding))
         await send({"type": "http.response.start", "status": status, "headers": headers})
-        await send({"type": "http.response.body", "body": b"" if scope["method"] == "HEAD" else body})
+        await send(
+            {"type": "http.response.body", "body": b"" if scope["method"] == "HEAD" else body}
+        )
         return status

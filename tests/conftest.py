@@ -68,7 +68,7 @@ def client(settings: Settings, migrated_engine: Engine) -> Iterator[TestClient]:
 
 @pytest.fixture(scope="session")
 def public_client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
-    """One app for tests that only read public pages: building every page once keeps the suite fast."""
+    """One app for tests that only read public pages: building the pages once keeps tests fast."""
     settings = make_settings(tmp_path_factory.mktemp("public"))
     engine = make_engine(settings.database_url)
     reset_database(engine)

@@ -10,13 +10,24 @@ from tests.conftest import EXIT_URL
 from tests.helpers import CONTENT, LANGUAGES, PUBLIC_PAGES, PageParts
 
 CARD_BUDGET_BYTES = 14 * 1024
-RESOURCE_ATTRIBUTES = {"script": "src", "link": "href", "img": "src", "iframe": "src",
-                       "source": "src", "video": "src", "audio": "src", "embed": "src",
-                       "object": "data", "form": "action"}
+RESOURCE_ATTRIBUTES = {
+    "script": "src",
+    "link": "href",
+    "img": "src",
+    "iframe": "src",
+    "source": "src",
+    "video": "src",
+    "audio": "src",
+    "embed": "src",
+    "object": "data",
+    "form": "action",
+}
 
 
 @pytest.mark.parametrize("path", PUBLIC_PAGES)
-def test_every_page_shows_help_now_and_the_exit_link_first(public_client: TestClient, path: str) -> None:
+def test_every_page_shows_help_now_and_the_exit_link_first(
+    public_client: TestClient, path: str
+) -> None:
     response = public_client.get(path)
 
     assert response.status_code == 200
@@ -29,12 +40,16 @@ def test_every_page_shows_help_now_and_the_exit_link_first(public_client: TestCl
     assert exit_links and exit_links[0]["href"] == EXIT_URL
     # Help comes before the page's own content: the first tel: link precedes the heading.
     order = [name for name, _ in page.tags]
-    first_call = next(i for i, (name, a) in enumerate(page.tags) if a.get("href", "").startswith("tel:"))
+    first_call = next(
+        i for i, (name, a) in enumerate(page.tags) if a.get("href", "").startswith("tel:")
+    )
     assert first_call < order.index("h1")
 
 
 @pytest.mark.parametrize("path", PUBLIC_PAGES)
-def test_every_page_has_one_heading_a_skip_link_and_landmarks(public_client: TestClient, path: str) -> None:
+def test_every_page_has_one_heading_a_skip_link_and_landmarks(
+    public_client: TestClient, path: str
+) -> None:
     page = PageParts(public_client.get(path).text)
 
     assert len(page.all("h1")) == 1
@@ -44,7 +59,9 @@ def test_every_page_has_one_heading_a_skip_link_and_landmarks(public_client: Tes
 
 
 @pytest.mark.parametrize("path", PUBLIC_PAGES)
-def test_pages_carry_the_language_and_direction_of_their_url(public_client: TestClient, path: str) -> None:
+def test_pages_carry_the_language_and_direction_of_their_url(
+    public_client: TestClient, path: str
+) -> None:
     lang = path.split("/")[1]
     html = PageParts(public_client.get(path).text).first("html")
 
@@ -67,7 +84,9 @@ def test_pages_load_nothing_from_another_site_and_run_no_inline_script(
 
 
 @pytest.mark.parametrize("lang", LANGUAGES)
-def test_the_card_fits_in_one_round_trip_in_every_language(public_client: TestClient, lang: str) -> None:
+def test_the_card_fits_in_one_round_trip_in_every_language(
+    public_client: TestClient, lang: str
+) -> None:
     response = public_client.get(f"/{lang}/", headers={"Accept-Encoding": "gzip"})
 
     assert response.headers["content-encoding"] == "gzip"
@@ -76,7 +95,9 @@ def test_the_card_fits_in_one_round_trip_in_every_language(public_client: TestCl
     assert len(gzip.compress(response.content)) >= compressed * 0.9  # really the page, compressed
 
 
-def test_pages_are_served_with_brotli_gzip_or_plain_as_the_phone_asks(public_client: TestClient) -> None:
+def test_pages_are_served_with_brotli_gzip_or_plain_as_the_phone_asks(
+    public_client: TestClient,
+) -> None:
     plain = public_client.get("/en/", headers={"Accept-Encoding": "identity"})
     zipped = public_client.get("/en/", headers={"Accept-Encoding": "gzip;q=1, br;q=0"})
     brotli = public_client.get("/en/", headers={"Accept-Encoding": "gzip, br"})
@@ -126,8 +147,12 @@ def test_the_card_lists_every_topic_in_order(public_client: TestClient) -> None:
     page = PageParts(public_client.get("/en/").text)
     hrefs = [a["href"] for a in page.all("a")]
 
-    topic_links = [href for href in hrefs if href.startswith("/en/") and href[4:] in CONTENT.topic_slugs]
-    assert topic_links[: len(CONTENT.topic_slugs)] == [f"/en/{slug}" for slug in CONTENT.topic_slugs]
+    topic_links = [
+        href for href in hrefs if href.startswith("/en/") and href[4:] in CONTENT.topic_slugs
+    ]
+    assert topic_links[: len(CONTENT.topic_slugs)] == [
+        f"/en/{slug}" for slug in CONTENT.topic_slugs
+    ]
 
 
 def test_topic_pages_say_where_their_facts_come_from(public_client: TestClient) -> None:

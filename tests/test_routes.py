@@ -17,7 +17,9 @@ def test_any_printed_code_lands_on_the_card(public_client: TestClient, code: str
     assert public_client.get(response.headers["location"]).status_code == 200
 
 
-def test_the_home_page_sends_the_reader_to_the_card_in_their_language(public_client: TestClient) -> None:
+def test_the_home_page_sends_the_reader_to_the_card_in_their_language(
+    public_client: TestClient,
+) -> None:
     response = public_client.get("/", headers={"Accept-Language": "en-GB,en;q=0.9"})
 
     assert response.status_code == 302
@@ -34,7 +36,9 @@ def test_a_language_without_its_slash_is_redirected_to_the_card(public_client: T
 
 
 @pytest.mark.parametrize("path", ["/en/no-such-topic", "/nowhere", "/en/the-law/extra", "/xx"])
-def test_a_missing_page_is_a_friendly_404_that_still_offers_help(public_client: TestClient, path: str) -> None:
+def test_a_missing_page_is_a_friendly_404_that_still_offers_help(
+    public_client: TestClient, path: str
+) -> None:
     response = public_client.get(path)
 
     assert response.status_code == 404

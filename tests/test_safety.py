@@ -7,11 +7,21 @@ from fastapi.testclient import TestClient
 
 from tests.helpers import PUBLIC_PAGES
 
-OTHER_PUBLIC_ROUTES = ["/", "/c/anything", "/en", "/en/no-such-page", "/nowhere", "/healthz", "/readyz"]
+OTHER_PUBLIC_ROUTES = [
+    "/",
+    "/c/anything",
+    "/en",
+    "/en/no-such-page",
+    "/nowhere",
+    "/healthz",
+    "/readyz",
+]
 
 
 @pytest.mark.parametrize("path", PUBLIC_PAGES + OTHER_PUBLIC_ROUTES)
-def test_every_public_response_carries_the_security_headers(public_client: TestClient, path: str) -> None:
+def test_every_public_response_carries_the_security_headers(
+    public_client: TestClient, path: str
+) -> None:
     response = public_client.get(path)
 
     policy = response.headers["content-security-policy"]
@@ -33,7 +43,9 @@ def test_no_public_response_sets_a_cookie(public_client: TestClient, path: str) 
     assert not public_client.cookies
 
 
-def test_the_inline_style_is_allowed_by_its_hash_and_nothing_else(public_client: TestClient) -> None:
+def test_the_inline_style_is_allowed_by_its_hash_and_nothing_else(
+    public_client: TestClient,
+) -> None:
     import base64
     import hashlib
     import re
@@ -53,7 +65,9 @@ def test_the_access_log_records_no_ip_address_or_query(
         public_client.get("/en/?phone=07700900123", headers={"X-Forwarded-For": "203.0.113.9"})
         public_client.get("/c/abc123")
 
-    logged = "\n".join(record.getMessage() for record in caplog.records if record.name == "app.access")
+    logged = "\n".join(
+        record.getMessage() for record in caplog.records if record.name == "app.access"
+    )
     assert "GET /en/ 200" in logged
     assert "GET /c/abc123 302" in logged
     for private in ("testclient", "203.0.113.9", "127.0.0.1", "07700900123", "phone="):

@@ -1,4 +1,4 @@
-"""Configuration and the command line: safe defaults, refusing unsafe production settings, clear errors."""
+"""Settings and the command line: safe defaults, no unsafe production start, clear errors."""
 
 import os
 import socket
@@ -17,10 +17,19 @@ STRONG = "s" * 40
 
 
 def run_app(*args: str, env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess[str]:
-    clean = {key: value for key, value in os.environ.items() if key not in {"SECRET_KEY", "DATA_KEY", "APP_ENV", "DATABASE_URL"}}
+    clean = {
+        key: value
+        for key, value in os.environ.items()
+        if key not in {"SECRET_KEY", "DATA_KEY", "APP_ENV", "DATABASE_URL"}
+    }
     return subprocess.run(
         [sys.executable, "-m", "app", *args],
-        env={**clean, **env}, cwd=cwd, capture_output=True, text=True, timeout=60, check=False,
+        env={**clean, **env},
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
     )
 
 
@@ -36,12 +45,20 @@ def test_development_generates_secrets_once_and_keeps_them(tmp_path: Path) -> No
 
 @pytest.mark.parametrize(
     ("environment", "missing"),
-    [({}, "SECRET_KEY"), ({"SECRET_KEY": STRONG}, "DATA_KEY"), ({"SECRET_KEY": "short", "DATA_KEY": STRONG}, "SECRET_KEY")],
+    [
+        ({}, "SECRET_KEY"),
+        ({"SECRET_KEY": STRONG}, "DATA_KEY"),
+        ({"SECRET_KEY": "short", "DATA_KEY": STRONG}, "SECRET_KEY"),
+    ],
 )
 def test_production_refuses_to_start_without_strong_secrets(
     tmp_path: Path, environment: dict[str, str], missing: str
 ) -> None:
-    result = run_app("migrate", env={"APP_ENV": "production", **environment, "VAR_DIR": str(tmp_path)}, cwd=tmp_path)
+    result = run_app(
+        "migrate",
+        env={"APP_ENV": "production", **environment, "VAR_DIR": str(tmp_path)},
+        cwd=tmp_path,
+    )
 
     assert result.returncode == 1
     lines = result.stderr.strip().splitlines()
@@ -51,7 +68,9 @@ def test_production_refuses_to_start_without_strong_secrets(
 
 
 def test_production_starts_with_its_secrets_given(tmp_path: Path) -> None:
-    settings = load_settings(app_env="production", secret_key=STRONG, data_key=STRONG, var_dir=tmp_path)
+    settings = load_settings(
+        app_env="production", secret_key=STRONG, data_key=STRONG, var_dir=tmp_path
+    )
 
     assert settings.data_key is not None and settings.data_key.get_secret_value() == STRONG
 
@@ -65,14 +84,18 @@ def test_production_starts_with_its_secrets_given(tmp_path: Path) -> None:
         ({"sms_backend": "twilio"}, "TWILIO_ACCOUNT_SID"),
     ],
 )
-def test_bad_settings_give_a_one_line_reason(tmp_path: Path, overrides: dict[str, str], reason: str) -> None:
+def test_bad_settings_give_a_one_line_reason(
+    tmp_path: Path, overrides: dict[str, str], reason: str
+) -> None:
     with pytest.raises(ConfigurationError, match=reason) as error:
         load_settings(var_dir=tmp_path, **overrides)
 
     assert "\n" not in str(error.value)
 
 
-@pytest.mark.parametrize("args", [["serve", "--port", "eighty"], ["serve", "--workers", "0"], ["launch"], []])
+@pytest.mark.parametrize(
+    "args", [["serve", "--port", "eighty"], ["serve", "--workers", "0"], ["launch"], []]
+)
 def test_bad_arguments_give_a_one_line_error(tmp_path: Path, args: list[str]) -> None:
     result = run_app(*args, env={"VAR_DIR": str(tmp_path)}, cwd=tmp_path)
 
@@ -93,7 +116,10 @@ def test_serve_migrates_and_serves_the_card_as_the_container_would(tmp_path: Pat
     server = subprocess.Popen(
         [sys.executable, "-m", "app", "serve", "--host", "127.0.0.1", "--port", str(port)],
         env={**os.environ, "VAR_DIR": str(tmp_path / "var"), "DATABASE_URL": database_url},
-        cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
     )
     try:
         deadline = time.monotonic() + 30

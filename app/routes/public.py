@@ -1,6 +1,6 @@
 """Public routes that are not cached pages: language choice, card codes and health checks."""
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import PlainTextResponse, RedirectResponse, Response
 
 from app.database import is_reachable
@@ -29,7 +29,7 @@ def home(request: Request) -> Response:
 
 @router.get("/c/{code}", include_in_schema=False)
 def card_code(code: str, request: Request) -> Response:
-    """A printed QR code lands on the card, whatever the code, so a card in a pocket never breaks."""
+    """A printed QR code lands on the card whatever the code: a card in a pocket never breaks."""
     return _to_card(request)
 
 
@@ -54,5 +54,5 @@ async def favicon() -> Response:
 @router.get("/{lang}", include_in_schema=False)
 def language_without_slash(lang: str, request: Request) -> Response:
     if lang not in request.app.state.language_codes:
-        return request.app.state.not_found_response(request)
+        raise HTTPException(status_code=404)
     return RedirectResponse(f"/{lang}/", status_code=301)
