@@ -6,12 +6,16 @@ no build step to forget. A string missing from a catalog falls back to English.
 
 import gettext
 import re
+from collections.abc import Callable
 from io import BytesIO
 from pathlib import Path
 
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.support import Translations
+from markupsafe import Markup
+
+from app.content import SOURCE_LANGUAGE
 
 LANGUAGE_RANGE = re.compile(r"^([A-Za-z]{1,8})(?:-[A-Za-z0-9]{1,8})*$")
 
@@ -28,7 +32,21 @@ def load_translations(content_dir: Path, lang: str) -> gettext.NullTranslations:
     return Translations(fp=buffer)
 
 
-def negotiate(accept_language: str | None, available: list[str], default: str = "en") -> str:
+def marked_gettext(translations: gettext.NullTranslations, lang: str) -> Callable[[str], str]:
+    """A gettext that shows a string missing from the catalog in English, marked as English."""
+
+    def translate(message: str) -> str:
+        translated = translations.gettext(message)
+        if translated == message and lang != SOURCE_LANGUAGE:
+            return Markup('<span lang="en" dir="ltr">{}</span>').format(message)
+        return translated
+
+    return translate
+
+
+def negotiate(
+    accept_language: str | None, available: list[str], default: str = SOURCE_LANGUAGE
+) -> str:
     """The best of `available` for an Accept-Language header (q-values honoured, `pt-BR` → `pt`)."""
     choices: list[tuple[float, int, str]] = []
     for position, item in enumerate((accept_language or "").split(",")):

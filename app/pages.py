@@ -16,7 +16,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 from markupsafe import Markup, escape
 
 from app.content import HELP_NOW, Content, ltr_number_parts
-from app.i18n import load_translations
+from app.i18n import load_translations, marked_gettext
 from app.settings import Settings
 
 APP_DIR = Path(__file__).resolve().parent
@@ -98,8 +98,11 @@ def build_site(content: Content, settings: Settings) -> Site:
     environment = _environment()
     for lang in languages:
         # Rendering is sequential, so one environment serves every language in turn.
-        translations = load_translations(content.directory, lang.code)
-        environment.install_gettext_translations(translations, newstyle=True)  # type: ignore[attr-defined]
+        environment.install_gettext_callables(  # type: ignore[attr-defined]
+            gettext=marked_gettext(load_translations(content.directory, lang.code), lang.code),
+            ngettext=None,
+            newstyle=True,
+        )
         common = {
             "lang": lang,
             "languages": languages,
