@@ -3,9 +3,14 @@
 import argparse
 import logging
 import sys
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn
 
 from app.settings import ConfigurationError, Settings, load_settings
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
+
+    from app.directory.files import NeedsFile, ServiceFile
 
 
 class OneLineParser(argparse.ArgumentParser):
@@ -27,7 +32,7 @@ def _logging_config() -> dict[str, object]:
         "handlers": {"stderr": handler},
         "root": {"handlers": ["stderr"], "level": "INFO"},
         # Uvicorn's own access log prints client addresses; ours (app.access) does not.
-        "loggers": {"uvicorn.access": {"level": "WARNING"}},
+        "loggers": {"uvicorn.access": {"level": "WARNING"}, "alembic": {"level": "WARNING"}},
     }
 
 
@@ -40,7 +45,9 @@ def serve(settings: Settings, args: argparse.Namespace) -> None:
     content = load_content(settings.content_dir)
     if content.problems:
         _fail(f"content has {len(content.problems)} problem(s), first: {content.problems[0]}")
-    migrate(make_engine(settings.database_url))
+    engine = make_engine(settings.database_url)
+    migrate(engine)
+    _seed_directory(settings, engine)
     uvicorn.run(
         "app.main:create_app",
         factory=True,
@@ -52,6 +59,42 @@ def serve(settings: Settings, args: argparse.Namespace) -> None:
         log_config=_logging_config(),
         proxy_headers=False,
     )
+
+
+def _read_listings(settings: Settings) -> tuple["NeedsFile", list["ServiceFile"]]:
+    from app.directory.files import ListingFileError, read_listing_files
+
+    try:
+        return read_listing_files(settings.content_dir / "services")
+    except ListingFileError as error:
+        problems = str(error).splitlines()
+        _fail(f"{len(problems)} listing file problem(s), first: {problems[0]}")
+
+
+def _seed_directory(settings: Settings, engine: "Engine") -> None:
+    from sqlmodel import Session
+
+    from app.directory.importer import load_listings_if_empty
+
+    needs, listings = _read_listings(settings)
+    with Session(engine) as session:
+        if load_listings_if_empty(session, needs, listings):
+            logging.getLogger(__name__).info(
+                "Loaded %d listings into the empty directory", len(listings)
+            )
+
+
+def import_services(settings: Settings, args: argparse.Namespace) -> None:
+    from sqlmodel import Session
+
+    from app.database import make_engine, migrate
+    from app.directory.importer import import_listings
+
+    needs, listings = _read_listings(settings)
+    engine = make_engine(settings.database_url)
+    migrate(engine)
+    with Session(engine) as session:
+        print(import_listings(session, needs, listings).summary())
 
 
 def run_migrate(settings: Settings, args: argparse.Namespace) -> None:
@@ -84,10 +127,15 @@ def main(argv: list[str] | None = None) -> None:
     migrate_parser.set_defaults(handler=run_migrate)
     check_parser = commands.add_parser("content-check", help="check the content files")
     check_parser.set_defaults(handler=content_check)
+    import_parser = commands.add_parser(
+        "import-services", help="load the listing files in content/services/ (upsert by id)"
+    )
+    import_parser.set_defaults(handler=import_services)
     args = parser.parse_args(argv)
     if getattr(args, "workers", 1) < 1 or not 0 < getattr(args, "port", 1) < 65536:
         parser.error("--workers must be at least 1 and --port between 1 and 65535")
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    logging.getLogger("alembic").setLevel(logging.WARNING)
     try:
         settings = load_settings()
         args.handler(settings, args)

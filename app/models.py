@@ -61,6 +61,8 @@ class Service(SQLModel, table=True):
     assured_date: date | None = None
     alert: str | None = None
     last_modified: datetime = timestamp(index=True)
+    # Fingerprint of the listing file this row was last imported from; None if edited only by staff.
+    source_fingerprint: str | None = Field(default=None, max_length=64)
 
     organization: Organization = Relationship(back_populates="services")
     translations: list["ServiceTranslation"] = Relationship(cascade_delete=True)
@@ -100,7 +102,7 @@ class Phone(SQLModel, table=True):
 
 
 class Schedule(SQLModel, table=True):
-    """Weekly opening hours. `closes_at` before `opens_at` runs past midnight; equal means 24 hours."""
+    """Weekly hours. `closes_at` before `opens_at` runs past midnight; equal means 24 hours."""
 
     id: uuid.UUID = Field(primary_key=True)
     service_id: uuid.UUID = Field(foreign_key="service.id", index=True, ondelete="CASCADE")

@@ -81,6 +81,7 @@ def upgrade() -> None:
         sa.Column("assured_date", sa.Date(), nullable=True),
         sa.Column("alert", sqlmodel.sql.sqltypes.AutoString(), nullable=True),
         sa.Column("last_modified", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("source_fingerprint", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=True),
         sa.ForeignKeyConstraint(
             ["organization_id"],
             ["organization.id"],

@@ -1,0 +1,107 @@
+"""Plain factory functions for directory rows in tests: each returns what it added."""
+
+import uuid
+from datetime import date, time
+
+from sqlmodel import Session
+
+from app.directory.files import NeedsFile, ServiceFile, read_listing_files
+from app.directory.importer import import_listings
+from app.models import (
+    Attribute,
+    Contact,
+    Organization,
+    Phone,
+    Schedule,
+    Service,
+    ServiceArea,
+    ServiceTranslation,
+    TaxonomyTerm,
+    utcnow,
+)
+from app.settings import PROJECT_ROOT
+
+SHIPPED_NEEDS, SHIPPED_LISTINGS = read_listing_files(PROJECT_ROOT / "content" / "services")
+EVERY_DAY = "MO,TU,WE,TH,FR,SA,SU"
+
+
+def load_needs(session: Session, needs: NeedsFile = SHIPPED_NEEDS) -> dict[str, uuid.UUID]:
+    import_listings(session, needs, [])
+    return {term.code: term.id for term in needs.terms}
+
+
+def load_shipped_listings(session: Session) -> None:
+    import_listings(session, SHIPPED_NEEDS, SHIPPED_LISTINGS)
+
+
+def make_service(
+    session: Session,
+    name: str = "Test help line",
+    *,
+    needs: list[str] | None = None,
+    areas: list[str] | None = None,
+    hours: list[tuple[str, time, time]] | None = None,
+    phones: list[tuple[str, str]] | None = None,
+    minimum_age: int | None = None,
+    maximum_age: int | None = None,
+    verified: bool = True,
+    published: bool = True,
+    archived: bool = False,
+    translations: dict[str, tuple[str, str]] | None = None,
+    summary: str = "Help for young people.",
+) -> Service:
+    """Add one service with its children. `hours` items are (byday, opens, closes)."""
+    organization = Organization(id=uuid.uuid4(), name=f"{name} organisation")
+    service = Service(
+        id=uuid.uuid4(),
+        organization_id=organization.id,
+        name=name,
+        summary=summary,
+        description=f"{name} helps young people.",
+        url="https://example.org/help",
+        verified=verified,
+        assured_date=date(2026, 11, 1) if verified else None,
+        verification_source="test" if verified else None,
+        minimum_age=minimum_age,
+        maximum_age=maximum_age,
+        published=published,
+        archived=archived,
+        last_modified=utcnow(),
+    )
+    session.add_all([organization, service])
+    session.flush()
+    rows: list[object] = []
+    if phones is None:
+        phones = [("0800 000 0000", "voice")] if verified else []
+    if phones:
+        contact = Contact(id=uuid.uuid4(), service_id=service.id, name=name)
+        rows.append(contact)
+        rows += [
+            Phone(id=uuid.uuid4(), contact_id=contact.id, number=number, type=kind, position=i)
+            for i, (number, kind) in enumerate(phones)
+        ]
+    for byday, opens, closes in hours or []:
+        rows.append(
+            Schedule(id=uuid.uuid4(), service_id=service.id, byday=byday, opens_at=opens, closes_at=closes)
+        )
+    for code in areas or []:
+        rows.append(ServiceArea(id=uuid.uuid4(), service_id=service.id, code=code, name=code))
+    for code in needs or []:
+        term = session.exec(  # type: ignore[call-overload]
+            TaxonomyTerm.__table__.select().where(TaxonomyTerm.__table__.c.code == code)
+        ).first()
+        assert term is not None, f"load_needs first: no need {code}"
+        rows.append(Attribute(id=uuid.uuid4(), link_id=service.id, taxonomy_term_id=term.id))
+    for lang, (translated_name, translated_summary) in (translations or {}).items():
+        rows.append(
+            ServiceTranslation(
+                service_id=service.id, lang=lang, name=translated_name, summary=translated_summary
+            )
+        )
+    session.add_all(rows)
+    session.commit()
+    session.refresh(service)
+    return service
+
+
+__all__ = ["EVERY_DAY", "ServiceFile", "load_needs", "load_shipped_listings", "make_service"]
