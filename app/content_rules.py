@@ -8,6 +8,8 @@ import re
 import unicodedata
 from collections.abc import Iterator
 
+import yaml
+
 from app.content import (
     CARD,
     HELP_NOW,
@@ -24,8 +26,8 @@ REQUIRED_KEYS = {
     HELP_NOW: ("title", "lines", "reviewed"),
 }
 TOPIC_KEYS = ("title", "summary", "order", "reviewed", "sources")
-# Paths a page may link to besides the card and topics; later features add theirs here.
-APP_ROUTES: set[str] = set()
+# Paths a page may link to besides the card and topics.
+APP_ROUTES: set[str] = {"help"}
 NUMBER = re.compile(r"\d+")
 
 
@@ -41,10 +43,14 @@ def check_content(content: Content) -> list[Problem]:
     if not set(english) - set(SPECIAL_PAGES):
         problems.append(Problem(f"content/pages/{SOURCE_LANGUAGE}", "there are no topic pages"))
     linkable = {"", "./", *english, *APP_ROUTES} - {HELP_NOW}
+    need_codes = _need_codes(content)
     for page in content.pages.values():
         problems.extend(
             Problem(str(page.path), message) for message in _page_problems(page, linkable)
         )
+        need = page.meta.get("need")
+        if need is not None and need not in need_codes:
+            problems.append(Problem(str(page.path), f"need '{need}' is not in services/needs.yaml"))
         source = english.get(page.slug)
         if page.lang != SOURCE_LANGUAGE:
             if source is None:
@@ -55,6 +61,14 @@ def check_content(content: Content) -> list[Problem]:
                     for message in _translation_problems(page, source)
                 )
     return problems
+
+
+def _need_codes(content: Content) -> set[str]:
+    try:
+        needs = yaml.safe_load((content.directory / "services" / "needs.yaml").read_text("utf-8"))
+        return {str(term["code"]) for term in needs["terms"]}
+    except (OSError, yaml.YAMLError, KeyError, TypeError):
+        return set()  # needs.yaml itself is checked when the listings are read
 
 
 def _page_problems(page: Page, linkable: set[str]) -> Iterator[str]:

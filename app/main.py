@@ -1,13 +1,15 @@
 """Building the web application from settings: content, database, cached pages and routes."""
 
 from fastapi import FastAPI, Request
+from fastapi.middleware.gzip import GZipMiddleware
 from fastapi.responses import Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app.content import SOURCE_LANGUAGE, load_content
 from app.database import make_engine
+from app.directory.files import read_listing_files
 from app.pages import build_site
-from app.routes import public
+from app.routes import directory, public
 from app.serving import PublicSite
 from app.settings import ConfigurationError, Settings, get_settings
 
@@ -24,6 +26,7 @@ def create_app(settings: Settings | None = None) -> PublicSite:
             f"{len(content.problems)} content problem(s), first: {content.problems[0]} "
             "(run `python -m app content-check`)"
         )
+    needs, _listings = read_listing_files(settings.content_dir / "services")
     site = build_site(content, settings)
 
     api = FastAPI(
@@ -37,6 +40,9 @@ def create_app(settings: Settings | None = None) -> PublicSite:
     api.state.content = content
     api.state.site = site
     api.state.language_codes = list(content.languages)
+    api.state.needs = needs
+    # Pages rendered per request (the directory) are compressed here; cached pages never get here.
+    api.add_middleware(GZipMiddleware, minimum_size=500)
 
     def not_found_response(request: Request) -> Response:
         first_segment = request.url.path.strip("/").split("/", 1)[0]
@@ -55,5 +61,6 @@ def create_app(settings: Settings | None = None) -> PublicSite:
             return not_found_response(request)
         return Response(str(error.detail), status_code=error.status_code, headers=error.headers)
 
+    api.include_router(directory.router)
     api.include_router(public.router)
     return PublicSite(api, site)

@@ -8,6 +8,7 @@ a dictionary look-up, which lets an old phone on a slow network get the card in 
 import base64
 import gzip
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -15,7 +16,7 @@ import brotli
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from markupsafe import Markup, escape
 
-from app.content import HELP_NOW, Content, ltr_number_parts
+from app.content import HELP_NOW, SOURCE_LANGUAGE, Content, ltr_number_parts
 from app.i18n import load_translations, marked_gettext
 from app.settings import Settings
 
@@ -58,10 +59,9 @@ class CachedResponse:
 class Site:
     """Everything the public pages serve: responses by path, and the not-found page per language."""
 
+    renderer: "Renderer"
     responses: dict[str, CachedResponse] = field(default_factory=dict)
     not_found: dict[str, CachedResponse] = field(default_factory=dict)
-    style_hash: str = ""
-    script_path: str = ""
 
 
 def ltr_numbers(text: str) -> Markup:
@@ -72,59 +72,77 @@ def ltr_numbers(text: str) -> Markup:
     )
 
 
-def _environment() -> Environment:
-    environment = Environment(
-        loader=FileSystemLoader(APP_DIR / "templates"),
-        autoescape=select_autoescape(["html"]),
-        undefined=StrictUndefined,
-        extensions=["jinja2.ext.i18n"],
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
-    environment.filters["ltr_numbers"] = ltr_numbers
-    return environment
+class Renderer:
+    """Renders public templates in any language, with what every public page shares."""
+
+    def __init__(self, content: Content, settings: Settings) -> None:
+        self.content = content
+        self.languages = list(content.languages.values())
+        css = (STATIC_DIR / "card.css").read_text(encoding="utf-8").strip()
+        self.css = Markup(css)  # noqa: S704 - our own stylesheet file, not user input
+        self.style_hash = (
+            "sha256-" + base64.b64encode(hashlib.sha256(css.encode()).digest()).decode()
+        )
+        self.script = (STATIC_DIR / "exit.js").read_bytes()
+        self.script_path = f"/static/exit.{hashlib.sha256(self.script).hexdigest()[:10]}.js"
+        self.exit_url = settings.exit_url
+        self.gettext: dict[str, Callable[[str], str]] = {}
+        self.environments: dict[str, Environment] = {}
+        # One environment per language, so pages rendered at the same time never share a catalog.
+        for lang in self.languages:
+            translate = marked_gettext(load_translations(content.directory, lang.code), lang.code)
+            environment = Environment(
+                loader=FileSystemLoader(APP_DIR / "templates"),
+                autoescape=select_autoescape(["html"]),
+                undefined=StrictUndefined,
+                extensions=["jinja2.ext.i18n"],
+                trim_blocks=True,
+                lstrip_blocks=True,
+            )
+            environment.filters["ltr_numbers"] = ltr_numbers
+            environment.install_gettext_callables(  # type: ignore[attr-defined]
+                gettext=translate, ngettext=None, newstyle=True
+            )
+            self.environments[lang.code] = environment
+            self.gettext[lang.code] = translate
+
+    def render(self, lang: str, template: str, switch_path: str, **values: object) -> str:
+        context = {
+            "lang": self.content.languages[lang],
+            "languages": self.languages,
+            "css": self.css,
+            "script_url": self.script_path,
+            "exit_url": self.exit_url,
+            "help_now": self.content.page(lang, HELP_NOW),
+            "switch_path": switch_path,
+            "page": None,
+            **values,
+        }
+        return self.environments[lang].get_template(template).render(context)
 
 
 def build_site(content: Content, settings: Settings) -> Site:
-    site = Site()
-    css = (STATIC_DIR / "card.css").read_text(encoding="utf-8").strip()
-    site.style_hash = "sha256-" + base64.b64encode(hashlib.sha256(css.encode()).digest()).decode()
-    script = (STATIC_DIR / "exit.js").read_bytes()
-    site.script_path = f"/static/exit.{hashlib.sha256(script).hexdigest()[:10]}.js"
-    site.responses[site.script_path] = CachedResponse.build(
-        script, "text/javascript; charset=utf-8", IMMUTABLE
+    renderer = Renderer(content, settings)
+    site = Site(renderer)
+    site.responses[renderer.script_path] = CachedResponse.build(
+        renderer.script, "text/javascript; charset=utf-8", IMMUTABLE
     )
-    languages = list(content.languages.values())
-    environment = _environment()
-    for lang in languages:
-        # Rendering is sequential, so one environment serves every language in turn.
-        environment.install_gettext_callables(  # type: ignore[attr-defined]
-            gettext=marked_gettext(load_translations(content.directory, lang.code), lang.code),
-            ngettext=None,
-            newstyle=True,
+    needs = {
+        slug: content.pages[(SOURCE_LANGUAGE, slug)].meta.get("need")
+        for slug in content.topic_slugs
+    }
+    for lang in content.languages:
+        topics = [content.page(lang, slug) for slug in content.topic_slugs]
+        card = renderer.render(
+            lang, "card.html", "", page=content.page(lang, "card"), topics=topics
         )
-        common = {
-            "lang": lang,
-            "languages": languages,
-            "css": Markup(css),  # noqa: S704 - our own stylesheet file, not user input
-            "script_url": site.script_path,
-            "exit_url": settings.exit_url,
-            "help_now": content.page(lang.code, HELP_NOW),
-        }
-        topics = [content.page(lang.code, slug) for slug in content.topic_slugs]
-        card = environment.get_template("card.html").render(
-            common, page=content.page(lang.code, "card"), topics=topics, switch_path=""
-        )
-        site.responses[f"/{lang.code}/"] = _page(card)
+        site.responses[f"/{lang}/"] = _page(card)
         for slug in content.topic_slugs:
-            html = environment.get_template("topic.html").render(
-                common, page=content.page(lang.code, slug), switch_path=slug
-            )
-            site.responses[f"/{lang.code}/{slug}"] = _page(html)
-        not_found = environment.get_template("not_found.html").render(
-            common, page=None, switch_path=""
-        )
-        site.not_found[lang.code] = CachedResponse.build(
+            page = content.page(lang, slug)
+            html = renderer.render(lang, "topic.html", slug, page=page, need=needs[slug])
+            site.responses[f"/{lang}/{slug}"] = _page(html)
+        not_found = renderer.render(lang, "not_found.html", "")
+        site.not_found[lang] = CachedResponse.build(
             not_found.encode(), HTML, "no-cache", status=404
         )
     return site

@@ -61,7 +61,7 @@ class PublicSite:
     def __init__(self, app: ASGIApp, site: Site) -> None:
         self.app = app
         self.site = site
-        self.headers = security_headers(site.style_hash)
+        self.headers = security_headers(site.renderer.style_hash)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":

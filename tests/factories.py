@@ -3,7 +3,7 @@
 import uuid
 from datetime import date, time
 
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from app.directory.files import NeedsFile, ServiceFile, read_listing_files
 from app.directory.importer import import_listings
@@ -82,14 +82,18 @@ def make_service(
         ]
     for byday, opens, closes in hours or []:
         rows.append(
-            Schedule(id=uuid.uuid4(), service_id=service.id, byday=byday, opens_at=opens, closes_at=closes)
+            Schedule(
+                id=uuid.uuid4(),
+                service_id=service.id,
+                byday=byday,
+                opens_at=opens,
+                closes_at=closes,
+            )
         )
     for code in areas or []:
         rows.append(ServiceArea(id=uuid.uuid4(), service_id=service.id, code=code, name=code))
     for code in needs or []:
-        term = session.exec(  # type: ignore[call-overload]
-            TaxonomyTerm.__table__.select().where(TaxonomyTerm.__table__.c.code == code)
-        ).first()
+        term = session.exec(select(TaxonomyTerm).where(TaxonomyTerm.code == code)).first()
         assert term is not None, f"load_needs first: no need {code}"
         rows.append(Attribute(id=uuid.uuid4(), link_id=service.id, taxonomy_term_id=term.id))
     for lang, (translated_name, translated_summary) in (translations or {}).items():

@@ -13,6 +13,8 @@ from typing import Annotated, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from app.settings import ConfigurationError
+
 Day = Literal["MO", "TU", "WE", "TH", "FR", "SA", "SU"]
 DAYS: tuple[Day, ...] = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
 POSTCODE_DISTRICT = re.compile(r"^[A-Z]{1,2}[0-9][0-9A-Z]?$")
@@ -124,7 +126,7 @@ class NeedsFile(Strict):
     terms: list[TermFile] = Field(min_length=1)
 
 
-class ListingFileError(Exception):
+class ListingFileError(ConfigurationError):
     """One or more listing files are invalid; the message lists each file and problem."""
 
 
