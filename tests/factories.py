@@ -3,6 +3,7 @@
 import uuid
 from datetime import date, time
 
+from sqlalchemy import insert
 from sqlmodel import Session, select
 
 from app.directory.files import NeedsFile, ServiceFile, read_listing_files
@@ -58,7 +59,7 @@ def make_service(
         name=name,
         summary=summary,
         description=f"{name} helps young people.",
-        url="https://example.org/help",
+        url="https://example.org/help" if verified else None,
         verified=verified,
         assured_date=date(2026, 11, 1) if verified else None,
         verification_source="test" if verified else None,
@@ -106,6 +107,73 @@ def make_service(
     session.commit()
     session.refresh(service)
     return service
+
+
+def add_many_services(session: Session, count: int, need: str = "pressured") -> None:
+    """Bulk-insert `count` verified services with a phone, hours, an area and a need (fast)."""
+    term = session.exec(select(TaxonomyTerm).where(TaxonomyTerm.code == need)).one()
+    organization = Organization(id=uuid.uuid4(), name="Bulk organisation")
+    session.add(organization)
+    session.flush()
+    now = utcnow()
+    services, contacts, phones, schedules, areas, attributes = [], [], [], [], [], []
+    for index in range(count):
+        service_id, contact_id = uuid.uuid4(), uuid.uuid4()
+        services.append(
+            {
+                "id": service_id,
+                "organization_id": organization.id,
+                "name": f"Service {index}",
+                "summary": "Help.",
+                "description": "",
+                "status": "active",
+                "published": True,
+                "archived": False,
+                "verified": True,
+                "assured_date": date(2026, 11, 1),
+                "last_modified": now,
+            }
+        )
+        contacts.append({"id": contact_id, "service_id": service_id, "name": f"Service {index}"})
+        phones.append(
+            {
+                "id": uuid.uuid4(),
+                "contact_id": contact_id,
+                "number": "0800 000 0000",
+                "type": "voice",
+                "position": 0,
+            }
+        )
+        schedules.append(
+            {
+                "id": uuid.uuid4(),
+                "service_id": service_id,
+                "freq": "WEEKLY",
+                "byday": "MO,TU,WE,TH,FR",
+                "opens_at": time(9),
+                "closes_at": time(17),
+            }
+        )
+        areas.append({"id": uuid.uuid4(), "service_id": service_id, "code": "LU1", "name": "LU1"})
+        attributes.append(
+            {
+                "id": uuid.uuid4(),
+                "link_id": service_id,
+                "link_type": "need",
+                "link_entity": "service",
+                "taxonomy_term_id": term.id,
+            }
+        )
+    for model, rows in [
+        (Service, services),
+        (Contact, contacts),
+        (Phone, phones),
+        (Schedule, schedules),
+        (ServiceArea, areas),
+        (Attribute, attributes),
+    ]:
+        session.execute(insert(model), rows)  # type: ignore[arg-type]
+    session.commit()
 
 
 __all__ = ["EVERY_DAY", "ServiceFile", "load_needs", "load_shipped_listings", "make_service"]
