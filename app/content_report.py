@@ -3,6 +3,7 @@
 import re
 
 import textstat
+from babel.messages.pofile import read_po
 
 from app.content import HELP_NOW, SOURCE_LANGUAGE, Content
 
@@ -15,6 +16,22 @@ def reading_grade(markdown: str) -> float:
     return float(textstat.flesch_kincaid_grade(plain))
 
 
+def _strings(content: Content, lang: str) -> str:
+    """'73/73': interface strings translated in the language's catalog, of those in the template."""
+    locales = content.directory / "locales"
+    template = locales / "messages.pot"
+    catalog = locales / lang / "LC_MESSAGES" / "messages.po"
+    if lang == SOURCE_LANGUAGE or not template.exists():
+        return "(source)"
+    with template.open("rb") as pot:
+        wanted = {message.id for message in read_po(pot) if message.id}
+    done: set[object] = set()
+    if catalog.exists():
+        with catalog.open("rb") as po:
+            done = {m.id for m in read_po(po) if m.id and m.string and not m.fuzzy}
+    return f"{len(wanted & done)}/{len(wanted)}"
+
+
 def report(content: Content) -> str:
     slugs = ["card", HELP_NOW, *content.topic_slugs]
     lines = ["Languages (pages translated / reviewed):"]
@@ -25,8 +42,8 @@ def report(content: Content) -> str:
         reviewed = sum(page.reviewed for page in present)
         missing = [slug for slug in slugs if (lang.code, slug) not in content.pages]
         line = (
-            f"  {lang.code:<3} {lang.name:<12} {len(present):>2}/{len(slugs)} translated, "
-            f"{reviewed:>2} reviewed"
+            f"  {lang.code:<3} {lang.name:<12} {len(present):>2}/{len(slugs)} pages translated, "
+            f"{reviewed:>2} reviewed; interface strings {_strings(content, lang.code)}"
         )
         if missing:
             line += f"; shown in English: {', '.join(missing)}"

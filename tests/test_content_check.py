@@ -45,6 +45,7 @@ def test_the_shipped_content_passes(
     assert code == 0, output
     assert "No problems found." in output
     assert "Reading grade" in output
+    assert "interface strings" in output
     assert "en " in output
 
 
