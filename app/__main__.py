@@ -97,6 +97,34 @@ def import_services(settings: Settings, args: argparse.Namespace) -> None:
         print(import_listings(session, needs, listings).summary())
 
 
+def create_user_command(settings: Settings, args: argparse.Namespace) -> None:
+    from sqlmodel import Session
+
+    from app.admin.audit import record
+    from app.admin.users import AccountError, create_user
+    from app.database import make_engine, migrate
+
+    password = sys.stdin.readline().rstrip("\n")
+    if not password:
+        _fail("give the password on standard input, e.g. `python -m app create-user ... < file`")
+    engine = make_engine(settings.database_url)
+    migrate(engine)
+    with Session(engine) as db:
+        try:
+            user = create_user(db, args.email, args.role, password, args.team)
+        except AccountError as error:
+            _fail(str(error))
+        record(
+            db,
+            "create",
+            entity="user",
+            entity_id=user.id,
+            detail=f"{user.role} created by create-user",
+        )
+        db.commit()
+        print(f"created {user.role} {user.email}")
+
+
 def run_migrate(settings: Settings, args: argparse.Namespace) -> None:
     from app.database import make_engine, migrate
 
@@ -131,6 +159,13 @@ def main(argv: list[str] | None = None) -> None:
         "import-services", help="load the listing files in content/services/ (upsert by id)"
     )
     import_parser.set_defaults(handler=import_services)
+    user_parser = commands.add_parser(
+        "create-user", help="create a staff account; the password is read from standard input"
+    )
+    user_parser.add_argument("--email", required=True)
+    user_parser.add_argument("--role", required=True, choices=["admin", "editor", "caseworker"])
+    user_parser.add_argument("--team", default=None, help="team name (required for caseworkers)")
+    user_parser.set_defaults(handler=create_user_command)
     args = parser.parse_args(argv)
     if getattr(args, "workers", 1) < 1 or not 0 < getattr(args, "port", 1) < 65536:
         parser.error("--workers must be at least 1 and --port between 1 and 65535")

@@ -1,15 +1,19 @@
 """Building the web application from settings: content, database, cached pages and routes."""
 
+import time
+
 from fastapi import FastAPI, Request
 from fastapi.middleware.gzip import GZipMiddleware
 from fastapi.responses import Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from app.admin.access import SignInNeededError, admin_error, redirect
 from app.content import SOURCE_LANGUAGE, load_content
 from app.database import make_engine
 from app.directory.files import read_listing_files
 from app.pages import build_site
-from app.routes import directory, public
+from app.routes import admin_auth, directory, public
+from app.routes.api import router as open_referral_router
 from app.serving import PublicSite
 from app.settings import ConfigurationError, Settings, get_settings
 
@@ -41,6 +45,8 @@ def create_app(settings: Settings | None = None) -> PublicSite:
     api.state.site = site
     api.state.language_codes = list(content.languages)
     api.state.needs = needs
+    api.state.sleep = time.sleep
+    api.state.login_delay = 0.5
     # Pages rendered per request (the directory) are compressed here; cached pages never get here.
     api.add_middleware(GZipMiddleware, minimum_size=500)
 
@@ -57,10 +63,18 @@ def create_app(settings: Settings | None = None) -> PublicSite:
 
     @api.exception_handler(StarletteHTTPException)
     def http_error(request: Request, error: StarletteHTTPException) -> Response:
+        if request.url.path.startswith("/admin"):
+            return admin_error(request, error.status_code, str(error.detail))
         if error.status_code == 404:
             return not_found_response(request)
         return Response(str(error.detail), status_code=error.status_code, headers=error.headers)
 
+    @api.exception_handler(SignInNeededError)
+    def sign_in_needed(request: Request, error: SignInNeededError) -> Response:
+        return redirect(error.to)
+
+    api.include_router(admin_auth.router)
+    api.include_router(open_referral_router)
     api.include_router(directory.router)
     api.include_router(public.router)
     return PublicSite(api, site)

@@ -21,8 +21,18 @@ def bucket_key(secret: str, purpose: str, who: str) -> str:
     return f"{purpose}:{digest[:40]}"
 
 
-def allow(session: Session, bucket: str, limit: int, window: timedelta, now: datetime) -> bool:
-    """Count one hit for `bucket` in the current window; False once the limit is passed."""
+def allow(
+    session: Session,
+    bucket: str,
+    limit: int,
+    window: timedelta,
+    now: datetime,
+    keep: timedelta | None = None,
+) -> bool:
+    """Count one hit for `bucket` in the current window; False once the limit is passed.
+
+    Older windows of the same bucket are deleted once they are `keep` old (default: one window).
+    """
     seconds = int(window.total_seconds())
     start = datetime.fromtimestamp(int(now.timestamp()) // seconds * seconds, UTC)
     dialect = session.get_bind().dialect.name
@@ -37,6 +47,7 @@ def allow(session: Session, bucket: str, limit: int, window: timedelta, now: dat
         .returning(RateLimitHit.__table__.c.hits)  # type: ignore[attr-defined]
     )
     hits = session.execute(statement).scalar_one()
-    session.execute(delete(RateLimitHit).where(col(RateLimitHit.window_start) < start - window))
+    expired = col(RateLimitHit.window_start) < start - (keep or window)
+    session.execute(delete(RateLimitHit).where(col(RateLimitHit.bucket) == bucket, expired))
     session.commit()
     return int(hits) <= limit

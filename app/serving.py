@@ -78,13 +78,19 @@ class PublicSite:
             await send({"type": "http.response.start", "status": status, "headers": headers})
             await send({"type": "http.response.body", "body": b""})
         else:
+            admin = scope["path"].startswith("/admin")
 
             async def send_with_headers(message: Message) -> None:
                 nonlocal status
                 if message["type"] == "http.response.start":
                     status = message["status"]
-                    present = {name.lower() for name, _ in message.get("headers", [])}
-                    message["headers"] = list(message.get("headers", [])) + [
+                    headers = list(message.get("headers", []))
+                    if admin:
+                        # Staff pages may show personal data: no browser or proxy may keep them.
+                        headers = [h for h in headers if h[0].lower() != b"cache-control"]
+                        headers.append((b"cache-control", b"no-store"))
+                    present = {name.lower() for name, _ in headers}
+                    message["headers"] = headers + [
                         header for header in self.headers if header[0] not in present
                     ]
                 await send(message)

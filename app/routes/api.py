@@ -1,0 +1,409 @@
+"""The Open Referral UK API (HSDS 3.0 UK profile): our listings as read-only JSON under /api/v1.
+
+Other directories reuse the listings through it. Rules every endpoint keeps:
+- `Access-Control-Allow-Origin: *` on every response (the UK compliance rules ask for it), and an
+  answer to CORS preflight requests;
+- an ETag on every 200, so a client that polls gets an empty 304 while nothing has changed;
+- errors as JSON `{"detail": "..."}`: 400 for a bad parameter, 404 for an unknown id or path;
+- unpublished and archived services never appear, whatever the endpoint;
+- a fixed number of queries per request whatever the page size or table size: children are
+  loaded with `selectinload`, and `raiseload` turns any forgotten lazy load into an error.
+"""
+
+import hashlib
+import uuid
+from collections.abc import Callable, Coroutine
+from datetime import datetime
+from functools import cache
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.openapi.utils import get_openapi
+from fastapi.responses import JSONResponse, Response
+from fastapi.routing import APIRoute
+from sqlalchemy import func
+from sqlalchemy.orm import joinedload
+from sqlmodel import col, select
+
+from app.database import SessionDep
+from app.directory import oruk
+from app.directory.oruk_queries import (
+    PageRequest,
+    ServiceFilters,
+    full_service_options,
+    parse_moment,
+    rel,
+    service_at_location_query,
+    service_conditions,
+    summary_options,
+    visible,
+)
+from app.models import Location, Service, ServiceAtLocation, Taxonomy, TaxonomyTerm
+
+API_PREFIX = "/api/v1"
+HSDS_VERSION = "3.0"
+PROFILE_URL = "https://ref.openreferraluk.org/"
+DEFAULT_PER_PAGE = 50
+MAX_PER_PAGE = 100
+MAX_AGE = 150
+# Shared caches may keep a response, but must check it is still current (cheap: ETag and 304).
+CACHE_CONTROL = "public, no-cache"
+CORS_HEADERS = {"Access-Control-Allow-Origin": "*", "Access-Control-Expose-Headers": "ETag"}
+SCHEMA_BASE = "https://raw.githubusercontent.com/openreferral/uk-profile/main/schema/"
+
+PARAMETER_RULES = {
+    "page": "page must be a whole number, 1 or more",
+    "per_page": f"per_page must be a whole number from 1 to {MAX_PER_PAGE}",
+    "minimum_age": f"minimum_age must be a whole number of years from 0 to {MAX_AGE}",
+    "maximum_age": f"maximum_age must be a whole number of years from 0 to {MAX_AGE}",
+    "taxonomy_term_id": "taxonomy_term_id must be a UUID",
+    "taxonomy_id": "taxonomy_id must be a UUID",
+    "search": "search must be at most 200 characters",
+}
+
+
+class ApiError(Exception):
+    """Ends a request with a JSON error: raised anywhere inside an API handler."""
+
+    def __init__(self, status_code: int, detail: str) -> None:
+        super().__init__(detail)
+        self.status_code = status_code
+        self.detail = detail
+
+
+def describe_validation_error(error: RequestValidationError) -> str:
+    messages: list[str] = []
+    for item in error.errors():
+        location = item.get("loc") or ("parameter",)
+        name = str(location[-1])
+        rule = PARAMETER_RULES.get(name, f"{name}: {item.get('msg', 'is not valid')}")
+        given = item.get("input")
+        messages.append(f"{rule} (got {str(given)[:100]!r})" if isinstance(given, str) else rule)
+    return "; ".join(dict.fromkeys(messages)) or "Bad parameters"
+
+
+def etag_for(body: bytes) -> str:
+    # Weak: the app may gzip the same JSON, which changes the bytes but not the meaning.
+    return f'W/"{hashlib.sha256(body).hexdigest()[:32]}"'
+
+
+def matches(if_none_match: str, etag: str) -> bool:
+    tags = {tag.strip().removeprefix("W/") for tag in if_none_match.split(",")}
+    return "*" in tags or etag.removeprefix("W/") in tags
+
+
+def finish(request: Request, response: Response) -> Response:
+    response.headers.update(CORS_HEADERS)
+    if response.status_code != 200:
+        return response
+    etag = etag_for(bytes(response.body))
+    if matches(request.headers.get("if-none-match", ""), etag):
+        headers = {"ETag": etag, "Cache-Control": CACHE_CONTROL, **CORS_HEADERS}
+        return Response(status_code=304, headers=headers)
+    response.headers["ETag"] = etag
+    response.headers["Cache-Control"] = CACHE_CONTROL
+    return response
+
+
+class OpenReferralRoute(APIRoute):
+    """Applies the API's rules (errors as JSON with 400 not 422, CORS, ETag) to every route."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handle = super().get_route_handler()
+
+        async def handle_by_api_rules(request: Request) -> Response:
+            try:
+                response = await handle(request)
+            except RequestValidationError as error:
+                response = problem(400, describe_validation_error(error))
+            except ApiError as error:
+                response = problem(error.status_code, error.detail)
+            return finish(request, response)
+
+        return handle_by_api_rules
+
+
+def problem(status_code: int, detail: str) -> Response:
+    return JSONResponse({"detail": detail}, status_code=status_code)
+
+
+router = APIRouter(prefix=API_PREFIX, route_class=OpenReferralRoute, tags=["Open Referral UK"])
+
+
+# --- parameters ---------------------------------------------------------------------------------
+
+
+def page_request(
+    page: Annotated[int, Query(ge=1, description="Page number, from 1.")] = 1,
+    per_page: Annotated[
+        int, Query(ge=1, le=MAX_PER_PAGE, description=f"Results per page, 1 to {MAX_PER_PAGE}.")
+    ] = DEFAULT_PER_PAGE,
+) -> PageRequest:
+    return PageRequest(number=page, size=per_page)
+
+
+def age_query(description: str) -> Any:
+    return Query(ge=0, le=MAX_AGE, description=description)
+
+
+def service_filters(
+    search: Annotated[
+        str | None, Query(max_length=200, description="Words in name or description.")
+    ] = None,
+    taxonomy_term_id: Annotated[uuid.UUID | None, Query(description="Has this term.")] = None,
+    taxonomy_id: Annotated[
+        uuid.UUID | None, Query(description="Has a term of this taxonomy.")
+    ] = None,
+    minimum_age: Annotated[int | None, age_query("Accepts someone this age or older.")] = None,
+    maximum_age: Annotated[int | None, age_query("Accepts someone this age or younger.")] = None,
+    modified_after: Annotated[
+        str | None, Query(description="Changed on or after this ISO 8601 date or date-time.")
+    ] = None,
+) -> ServiceFilters:
+    if minimum_age is not None and maximum_age is not None and minimum_age > maximum_age:
+        raise ApiError(400, "minimum_age must not be more than maximum_age")
+    return ServiceFilters(
+        search=search.strip() if search and search.strip() else None,
+        taxonomy_term_id=taxonomy_term_id,
+        taxonomy_id=taxonomy_id,
+        minimum_age=minimum_age,
+        maximum_age=maximum_age,
+        modified_after=moment(modified_after) if modified_after else None,
+    )
+
+
+PageDep = Annotated[PageRequest, Depends(page_request)]
+FiltersDep = Annotated[ServiceFilters, Depends(service_filters)]
+
+
+def moment(value: str) -> datetime:
+    try:
+        return parse_moment(value)
+    except ValueError:
+        raise ApiError(
+            400,
+            "modified_after must be an ISO 8601 date or date-time, such as 2026-01-31 or "
+            f"2026-01-31T09:00:00Z (got {value[:100]!r})",
+        ) from None
+
+
+def parse_id(value: str, kind: str) -> uuid.UUID:
+    try:
+        return uuid.UUID(value)
+    except ValueError:
+        raise ApiError(404, f"No {kind} with id {value[:100]!r}") from None
+
+
+def paginated(page: PageRequest, total: int, contents: list[oruk.JSONObject]) -> Response:
+    return JSONResponse(oruk.page_envelope(page.number, page.size, total, contents))
+
+
+def schema_response(schema: str, *, in_pages: bool = False) -> dict[int | str, dict[str, Any]]:
+    """Documents a response by the Open Referral UK schema it follows."""
+    reference: dict[str, Any] = {"$ref": SCHEMA_BASE + schema}
+    if in_pages:
+        reference = {"type": "object", "properties": {"contents": {"items": reference}}}
+    return {200: {"content": {"application/json": {"schema": reference}}}}
+
+
+# --- endpoints ----------------------------------------------------------------------------------
+
+
+@router.get("/", operation_id="getAPIMetaInformation")
+async def about(request: Request) -> Response:
+    """Which version and profile of HSDS this API follows, and where its OpenAPI document is."""
+    base_url = request.app.state.settings.public_base_url
+    return JSONResponse(
+        {
+            "version": HSDS_VERSION,
+            "profile": PROFILE_URL,
+            "openapi_url": f"{base_url}{API_PREFIX}/openapi.json",
+        }
+    )
+
+
+@router.get(
+    "/services",
+    operation_id="getPaginatedListOfServices",
+    responses=schema_response("compiled/service_list.json", in_pages=True),
+)
+def list_services(session: SessionDep, page: PageDep, filters: FiltersDep) -> Response:
+    """Services with their one-to-one fields, filtered and paginated."""
+    conditions = service_conditions(filters)
+    total = session.exec(select(func.count()).select_from(Service).where(*conditions)).one()
+    rows = session.exec(
+        select(Service)
+        .where(*conditions)
+        .order_by(col(Service.name), col(Service.id))
+        .offset(page.offset)
+        .limit(page.size)
+        .options(*summary_options())
+    ).all()
+    return paginated(page, total, [oruk.service_summary(row) for row in rows])
+
+
+@router.get(
+    "/services/{id}",
+    operation_id="getFullyNestedServiceById",
+    responses=schema_response("compiled/service.json"),
+)
+def get_service(id: str, session: SessionDep) -> Response:
+    """One service with everything about it."""
+    service_id = parse_id(id, "service")
+    row = session.exec(
+        select(Service)
+        .where(col(Service.id) == service_id, *visible())
+        .options(*full_service_options())
+    ).first()
+    if row is None:
+        raise ApiError(404, f"No service with id {id!r}")
+    return JSONResponse(oruk.full_service(row))
+
+
+@router.get(
+    "/taxonomies",
+    operation_id="getPaginatedListOfTaxonomies",
+    responses=schema_response("taxonomy.json", in_pages=True),
+)
+def list_taxonomies(session: SessionDep, page: PageDep) -> Response:
+    """The vocabularies our services are tagged with (our "needs")."""
+    total = session.exec(select(func.count()).select_from(Taxonomy)).one()
+    rows = session.exec(
+        select(Taxonomy)
+        .order_by(col(Taxonomy.name), col(Taxonomy.id))
+        .offset(page.offset)
+        .limit(page.size)
+    ).all()
+    return paginated(page, total, [oruk.taxonomy(row) for row in rows])
+
+
+@router.get(
+    "/taxonomies/{id}",
+    operation_id="getTaxonomyById",
+    responses=schema_response("taxonomy.json"),
+)
+def get_taxonomy(id: str, session: SessionDep) -> Response:
+    row = session.get(Taxonomy, parse_id(id, "taxonomy"))
+    if row is None:
+        raise ApiError(404, f"No taxonomy with id {id!r}")
+    return JSONResponse(oruk.taxonomy(row))
+
+
+@router.get(
+    "/taxonomy_terms",
+    operation_id="getPaginatedListOfTaxonomyTerms",
+    responses=schema_response("taxonomy_term.json", in_pages=True),
+)
+def list_taxonomy_terms(
+    session: SessionDep,
+    page: PageDep,
+    taxonomy_id: Annotated[uuid.UUID | None, Query(description="Terms of this taxonomy.")] = None,
+) -> Response:
+    conditions = [] if taxonomy_id is None else [col(TaxonomyTerm.taxonomy_id) == taxonomy_id]
+    total = session.exec(select(func.count()).select_from(TaxonomyTerm).where(*conditions)).one()
+    rows = session.exec(
+        select(TaxonomyTerm)
+        .where(*conditions)
+        .order_by(col(TaxonomyTerm.taxonomy_id), col(TaxonomyTerm.position), col(TaxonomyTerm.id))
+        .offset(page.offset)
+        .limit(page.size)
+        .options(joinedload(rel(TaxonomyTerm.taxonomy)))
+    ).all()
+    return paginated(page, total, [oruk.taxonomy_term(row) for row in rows])
+
+
+@router.get(
+    "/taxonomy_terms/{id}",
+    operation_id="getTaxonomyTermById",
+    responses=schema_response("taxonomy_term.json"),
+)
+def get_taxonomy_term(id: str, session: SessionDep) -> Response:
+    term_id = parse_id(id, "taxonomy term")
+    row = session.exec(
+        select(TaxonomyTerm)
+        .where(col(TaxonomyTerm.id) == term_id)
+        .options(joinedload(rel(TaxonomyTerm.taxonomy)))
+    ).first()
+    if row is None:
+        raise ApiError(404, f"No taxonomy term with id {id!r}")
+    return JSONResponse(oruk.taxonomy_term(row))
+
+
+@router.get(
+    "/service_at_locations",
+    operation_id="getPaginatedListOfServiceAtLocation",
+    responses=schema_response("compiled/service_at_location_list.json", in_pages=True),
+)
+def list_service_at_locations(session: SessionDep, page: PageDep, filters: FiltersDep) -> Response:
+    """Where services are delivered in person: each service at each of its locations."""
+    conditions = service_conditions(filters)
+    total = session.exec(
+        select(func.count())
+        .select_from(ServiceAtLocation)
+        .join(Service, col(ServiceAtLocation.service_id) == col(Service.id))
+        .where(*conditions)
+    ).one()
+    rows = session.exec(
+        service_at_location_query()
+        .where(*conditions)
+        .order_by(col(Service.name), col(ServiceAtLocation.id))
+        .offset(page.offset)
+        .limit(page.size)
+        .options(joinedload(rel(ServiceAtLocation.location)), *summary_options())
+    ).all()
+    contents = [oruk.service_at_location_summary(link, service) for link, service in rows]
+    return paginated(page, total, contents)
+
+
+@router.get(
+    "/service_at_locations/{id}",
+    operation_id="getServiceAtLocationWithNestedDataById",
+    responses=schema_response("compiled/service_at_location.json"),
+)
+def get_service_at_location(id: str, session: SessionDep) -> Response:
+    link_id = parse_id(id, "service at location")
+    row = session.exec(
+        service_at_location_query()
+        .where(col(ServiceAtLocation.id) == link_id, *visible())
+        .options(
+            joinedload(rel(ServiceAtLocation.location)).selectinload(rel(Location.addresses)),
+            *full_service_options(),
+        )
+    ).first()
+    if row is None:
+        raise ApiError(404, f"No service at location with id {id!r}")
+    link, service = row
+    return JSONResponse(oruk.full_service_at_location(link, service))
+
+
+@cache
+def openapi_document() -> dict[str, Any]:
+    return get_openapi(
+        title="Consequences card: Open Referral UK API",
+        version=HSDS_VERSION,
+        description="Help-service listings as Open Referral UK (HSDS 3.0 UK profile) JSON.",
+        routes=router.routes,
+    )
+
+
+@router.get("/openapi.json", include_in_schema=False)
+async def openapi() -> Response:
+    return JSONResponse(openapi_document())
+
+
+@router.options("/{path:path}", include_in_schema=False)
+async def preflight(path: str) -> Response:
+    """CORS preflight: any origin may read, never write; no credentials are involved."""
+    headers = {
+        "Access-Control-Allow-Methods": "GET, OPTIONS",
+        "Access-Control-Allow-Headers": "*",
+        "Access-Control-Max-Age": "86400",
+    }
+    return Response(status_code=204, headers=headers)
+
+
+# Last: answers any other path under /api/v1 with a JSON 404 instead of the site's HTML page.
+@router.get("/{path:path}", include_in_schema=False)
+async def unknown_path(path: str) -> Response:
+    raise ApiError(404, f"No endpoint {API_PREFIX}/{path[:100]}; see {API_PREFIX}/openapi.json")
