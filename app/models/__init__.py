@@ -5,6 +5,8 @@ Import tables from here (`from app.models import Service`), so every table is re
 """
 
 from app.models.base import metadata, timestamp, utcnow
+from app.models.callbacks import CallbackRequest, OptOut, OutboundSms
+from app.models.cards import UNKNOWN_BUCKET, CardBatch, ScanCount
 from app.models.directory import (
     Address,
     Attribute,
@@ -26,19 +28,25 @@ from app.models.directory import (
 from app.models.staff import AdminSession, AppSetting, AuditEvent, ListingChange, Team, User
 
 __all__ = [
+    "UNKNOWN_BUCKET",
     "Address",
     "AdminSession",
     "AppSetting",
     "Attribute",
     "AuditEvent",
+    "CallbackRequest",
+    "CardBatch",
     "Contact",
     "Language",
     "ListingChange",
     "Location",
+    "OptOut",
     "Organization",
+    "OutboundSms",
     "Phone",
     "ProblemReport",
     "RateLimitHit",
+    "ScanCount",
     "Schedule",
     "Service",
     "ServiceArea",
