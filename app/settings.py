@@ -10,7 +10,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import SecretStr, ValidationError, model_validator
+from pydantic import Field, SecretStr, ValidationError, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 log = logging.getLogger(__name__)
@@ -41,6 +41,16 @@ class Settings(BaseSettings):
     twilio_from_number: str | None = None
     twilio_messaging_service_sid: str | None = None
     twilio_api_base: str | None = None
+
+    # Callback requests and texting.
+    callback_countries: str = "GB"  # where a callback number may be from (ISO codes, comma-separated)
+    callback_mobile_only: bool = True
+    callback_overdue_hours: int = Field(default=24, ge=1, le=24 * 14)
+    sms_keywords: str = "HELP,CALL"
+    sms_hourly_cap: int = Field(default=200, ge=1)
+    retention_closed_days: int = Field(default=30, ge=1)
+    retention_open_days: int = Field(default=90, ge=1)
+    sender_in_serve: bool = True
 
     @model_validator(mode="after")
     def _check(self) -> "Settings":
@@ -73,6 +83,14 @@ class Settings(BaseSettings):
     @property
     def is_https(self) -> bool:
         return self.public_base_url.startswith("https://")
+
+    @property
+    def callback_country_list(self) -> list[str]:
+        return [code.strip().upper() for code in self.callback_countries.split(",") if code.strip()]
+
+    @property
+    def sms_keyword_list(self) -> list[str]:
+        return [word.strip().upper() for word in self.sms_keywords.split(",") if word.strip()]
 
 
 def _dev_secret(var_dir: Path, name: str) -> SecretStr:
