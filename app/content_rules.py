@@ -27,7 +27,7 @@ REQUIRED_KEYS = {
 }
 TOPIC_KEYS = ("title", "summary", "order", "reviewed", "sources")
 # Paths a page may link to besides the card and topics.
-APP_ROUTES: set[str] = {"help"}
+APP_ROUTES: set[str] = {"help", "callback"}
 NUMBER = re.compile(r"\d+")
 
 

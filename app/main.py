@@ -12,7 +12,7 @@ from app.content import SOURCE_LANGUAGE, load_content
 from app.database import make_engine
 from app.directory.files import read_listing_files
 from app.pages import build_site
-from app.routes import admin_auth, directory, public
+from app.routes import admin_auth, admin_people, callback, directory, public
 from app.routes.api import router as open_referral_router
 from app.serving import PublicSite
 from app.settings import ConfigurationError, Settings, get_settings
@@ -74,7 +74,9 @@ def create_app(settings: Settings | None = None) -> PublicSite:
         return redirect(error.to)
 
     api.include_router(admin_auth.router)
+    api.include_router(admin_people.router)
     api.include_router(open_referral_router)
     api.include_router(directory.router)
+    api.include_router(callback.router)
     api.include_router(public.router)
     return PublicSite(api, site)

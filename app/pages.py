@@ -87,10 +87,13 @@ class Renderer:
         self.script_path = f"/static/exit.{hashlib.sha256(self.script).hexdigest()[:10]}.js"
         self.exit_url = settings.exit_url
         self.gettext: dict[str, Callable[[str], str]] = {}
+        self.plain_gettext: dict[str, Callable[[str], str]] = {}  # for texts outside HTML (SMS)
         self.environments: dict[str, Environment] = {}
         # One environment per language, so pages rendered at the same time never share a catalog.
         for lang in self.languages:
-            translate = marked_gettext(load_translations(content.directory, lang.code), lang.code)
+            translations = load_translations(content.directory, lang.code)
+            translate = marked_gettext(translations, lang.code)
+            self.plain_gettext[lang.code] = translations.gettext
             environment = Environment(
                 loader=FileSystemLoader(APP_DIR / "templates"),
                 autoescape=select_autoescape(["html"]),

@@ -43,7 +43,9 @@ class Settings(BaseSettings):
     twilio_api_base: str | None = None
 
     # Callback requests and texting.
-    callback_countries: str = "GB"  # where a callback number may be from (ISO codes, comma-separated)
+    callback_countries: str = (
+        "GB"  # where a callback number may be from (ISO codes, comma-separated)
+    )
     callback_mobile_only: bool = True
     callback_overdue_hours: int = Field(default=24, ge=1, le=24 * 14)
     sms_keywords: str = "HELP,CALL"
