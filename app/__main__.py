@@ -132,6 +132,12 @@ def run_migrate(settings: Settings, args: argparse.Namespace) -> None:
     print(f"database is at migration {args.revision}")
 
 
+def worker(settings: Settings, args: argparse.Namespace) -> None:
+    from app.sms.worker import run_worker
+
+    run_worker(settings, interval=args.interval)
+
+
 def content_check(settings: Settings, args: argparse.Namespace) -> None:
     from app.content import load_content
     from app.content_report import report
@@ -153,6 +159,13 @@ def main(argv: list[str] | None = None) -> None:
     migrate_parser = commands.add_parser("migrate", help="bring the database schema up to date")
     migrate_parser.add_argument("--revision", default="head")
     migrate_parser.set_defaults(handler=run_migrate)
+    worker_parser = commands.add_parser(
+        "worker", help="send queued texts (the SMS outbox) until stopped with SIGTERM or Ctrl-C"
+    )
+    worker_parser.add_argument(
+        "--interval", type=float, default=2.0, help="seconds between looks at the outbox"
+    )
+    worker_parser.set_defaults(handler=worker)
     check_parser = commands.add_parser("content-check", help="check the content files")
     check_parser.set_defaults(handler=content_check)
     import_parser = commands.add_parser(
@@ -167,6 +180,8 @@ def main(argv: list[str] | None = None) -> None:
     user_parser.add_argument("--team", default=None, help="team name (required for caseworkers)")
     user_parser.set_defaults(handler=create_user_command)
     args = parser.parse_args(argv)
+    if not 0.1 <= getattr(args, "interval", 1.0) <= 3600:
+        parser.error("--interval must be between 0.1 and 3600 seconds")
     if getattr(args, "workers", 1) < 1 or not 0 < getattr(args, "port", 1) < 65536:
         parser.error("--workers must be at least 1 and --port between 1 and 65535")
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")

@@ -28,6 +28,8 @@ def make_settings(tmp_path: Path, **overrides: object) -> Settings:
         "data_key": "test-data-key-" + "y" * 32,
         "exit_url": EXIT_URL,
         "content_dir": PROJECT_ROOT / "content",
+        # Tests drive the SMS sender themselves, with frozen clocks; no background thread.
+        "sender_in_serve": False,
         **overrides,
     }
     return load_settings(**values)

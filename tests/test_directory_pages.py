@@ -9,7 +9,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine, event, func
 from sqlmodel import Session, select
 
-from app.models import ProblemReport, Service
+from app.models import ProblemReport, Service, utcnow
 from tests.factories import EVERY_DAY, load_needs, load_shipped_listings, make_service
 from tests.helpers import PageParts
 
@@ -252,4 +252,31 @@ def test_the_directory_uses_the_same_few_queries_for_5_or_5000_services(
     many = count_queries(app_engine, directory, "/en/help?need=pressured&area=LU1&age=15")
 
     assert few == many
-    assert many <= 10
+    assert many <= 12
+
+
+def test_a_saved_change_shows_in_the_directory_at_once(directory: TestClient, db: Session) -> None:
+    service = make_service(db, "Old name")
+    assert "Old name" in directory.get("/en/help").text
+
+    service.name = "New name"
+    service.last_modified = utcnow()
+    db.add(service)
+    db.commit()
+
+    page = directory.get("/en/help").text
+    assert "New name" in page and "Old name" not in page
+
+
+def test_the_directory_page_is_sent_compressed_with_an_etag(
+    directory: TestClient, db: Session
+) -> None:
+    make_service(db, "Line")
+
+    first = directory.get("/en/help", headers={"Accept-Encoding": "gzip"})
+    again = directory.get(
+        "/en/help", headers={"Accept-Encoding": "gzip", "If-None-Match": first.headers["etag"]}
+    )
+
+    assert first.headers["content-encoding"] == "gzip"
+    assert again.status_code == 304

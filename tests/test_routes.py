@@ -1,8 +1,11 @@
 """Landing on the card from a printed code, choosing a language, health checks, not-found pages."""
 
+import time
+
 import pytest
 from fastapi.testclient import TestClient
 
+from app.callbacks.form import form_token
 from app.database import make_engine
 from app.main import create_app
 from tests.helpers import PageParts
@@ -73,3 +76,29 @@ def test_posting_to_a_card_page_does_not_serve_the_page(client: TestClient) -> N
 
 def test_the_app_builds_from_settings_alone(settings: object) -> None:
     assert create_app(settings) is not None  # type: ignore[arg-type]
+
+
+def test_when_the_database_is_down_the_card_still_works_and_forms_say_what_to_do(
+    client: TestClient,
+) -> None:
+    app = client.app.app  # type: ignore[attr-defined]
+    app.state.engine = make_engine("postgresql+psycopg://nobody@127.0.0.1:1/none")
+
+    card = client.get("/en/")
+    topic = client.get("/ur/the-law")
+    ready = client.get("/readyz")
+    directory = client.get("/en/help")
+    secret = app.state.settings.secret_key.get_secret_value()
+    answers = {"phone": "07700 900982", "best_time": "any", "text_ok": "no", "say_who": "no"}
+    started = form_token(secret, time.time() - 30)
+    form = client.post("/en/callback", data={**answers, "started": started})
+    api = client.get("/api/v1/services")
+
+    assert card.status_code == 200 and topic.status_code == 200
+    assert ready.status_code == 503
+    for response in (directory, form):
+        assert response.status_code == 503
+        assert "try again" in response.text.lower()
+        assert 'href="tel:08001111"' in response.text or "0800 1111" in response.text
+        assert "Traceback" not in response.text
+    assert api.status_code == 503 and api.json()["detail"]

@@ -14,6 +14,7 @@ from fastapi import Depends, Form, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from app.admin.auth import session_for
+from app.admin.settings_store import ADMINS_NEED_TWO_FACTOR, get_flag
 from app.database import SessionDep
 from app.models import AdminSession, User
 from app.security import same
@@ -21,6 +22,9 @@ from app.security import same
 COOKIE = "card_admin"
 PASSWORD_PATH = "/admin/account/password"  # noqa: S105 - a URL path, not a password
 SECOND_FACTOR_PATH = "/admin/login/code"
+TWO_FACTOR_SETUP_PATH = "/admin/account/two-factor"
+# Where an admin who must still set up a second factor may go: the set-up page, and signing out.
+SETUP_ALLOWED = {TWO_FACTOR_SETUP_PATH, "/admin/logout", "/admin/logout-everywhere"}
 NO_STORE = {"Cache-Control": "no-store"}
 
 
@@ -56,6 +60,14 @@ def current_staff(request: Request, db: SessionDep) -> Staff:
         raise SignInNeededError(SECOND_FACTOR_PATH)
     if user.must_change_password and staff_session.second_factor_done and path != PASSWORD_PATH:
         raise SignInNeededError(PASSWORD_PATH)
+    if (
+        user.role == "admin"
+        and user.totp_secret is None
+        and not user.must_change_password  # the new password comes first, then the set-up
+        and path not in SETUP_ALLOWED
+        and get_flag(db, ADMINS_NEED_TWO_FACTOR)
+    ):
+        raise SignInNeededError(TWO_FACTOR_SETUP_PATH)
     return Staff(user, staff_session)
 
 
@@ -67,6 +79,7 @@ def staff_with(*roles: str) -> Callable[..., Staff]:
             raise HTTPException(status_code=403)
         return staff
 
+    admit.roles = ("admin", *roles)  # type: ignore[attr-defined]  # read by the role-matrix test
     return admit
 
 

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Form, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from app.database import SessionDep
+from app.directory.cache import directory_version, respond
 from app.directory.hours import opening_state
 from app.directory.present import Gettext, needs_in, present
 from app.directory.search import Filters, find_service, find_services, postcode_district
@@ -61,25 +62,33 @@ def _parse_filters(
 @router.get("/{lang}/help", include_in_schema=False)
 def directory(lang: str, request: Request, session: SessionDep) -> Response:
     renderer = _renderer(request, lang)
-    gettext = renderer.gettext[lang]
-    needs = needs_in(request.app.state.needs, lang)
-    filters, raw, errors = _parse_filters(request, {need.code for need in needs}, gettext)
     now = _now(request)
-    results = find_services(session, filters, now)
-    listings = [present(f.service, f.state, lang, gettext, now, needs) for f in results.listings]
-    html = renderer.render(
-        lang,
-        "help.html",
-        "help",
-        needs=needs,
-        filters=filters,
-        raw=raw,
-        errors=errors,
-        results=results,
-        listings=listings,
-        page_query=lambda page: urlencode({**request.query_params, "page": page}),
-    )
-    return HTMLResponse(html, status_code=400 if errors else 200, headers=NO_STORE)
+    query = tuple(sorted(request.query_params.multi_items()))
+    key = ("help", lang, query, directory_version(session, now))
+
+    def render() -> tuple[str, int]:
+        gettext = renderer.gettext[lang]
+        needs = needs_in(request.app.state.needs, lang)
+        filters, raw, errors = _parse_filters(request, {need.code for need in needs}, gettext)
+        results = find_services(session, filters, now)
+        listings = [
+            present(f.service, f.state, lang, gettext, now, needs) for f in results.listings
+        ]
+        html = renderer.render(
+            lang,
+            "help.html",
+            "help",
+            needs=needs,
+            filters=filters,
+            raw=raw,
+            errors=errors,
+            results=results,
+            listings=listings,
+            page_query=lambda page: urlencode({**request.query_params, "page": page}),
+        )
+        return html, 400 if errors else 200
+
+    return respond(request, request.app.state.directory_cache.get_or_render(key, render))
 
 
 def _listing_page(

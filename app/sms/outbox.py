@@ -1,0 +1,338 @@
+"""The outbox sender: claim due texts, send them with no transaction open, record the result.
+
+A text moves queued → sending → sent (then delivered or undelivered by the status webhook). A
+transient error puts it back to queued with an exponential, jittered backoff, until it has been
+tried `MAX_ATTEMPTS` times; a permanent error fails it at once. Several senders can run at once:
+PostgreSQL hands each a different row (`FOR UPDATE SKIP LOCKED`), and on both databases the claim
+is a conditional UPDATE that only one sender can win. The database is never held open while the
+provider is called, so a slow provider cannot block the web app.
+
+A global hourly cap stops sending (texts stay queued) when too many went out in the last hour,
+and sets the `sms_paused_until` app setting for the admin dashboard.
+"""
+
+import logging
+import random
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import ColumnElement, Engine, func, or_
+from sqlmodel import Session, col, select, update
+
+from app.callbacks.requests import Keys
+from app.models import AppSetting, OptOut, OutboundSms, utcnow
+from app.settings import Settings
+from app.sms.delivery import OPTED_OUT_CODE, fail_over_team_alert, keys_for, set_opt_out
+from app.sms.providers import (
+    PermanentSendError,
+    Provider,
+    SendError,
+    TransientSendError,
+    build_provider,
+    status_callback_url,
+)
+
+log = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = 8
+BASE_DELAY = timedelta(seconds=30)
+MAX_DELAY = timedelta(hours=1)
+STUCK_AFTER = timedelta(minutes=5)  # far longer than a provider call can take (see timeouts)
+CAP_WINDOW = timedelta(hours=1)
+PAUSED_KEY = "sms_paused_until"  # ISO 8601 UTC time; the admin dashboard shows it while future
+
+
+@dataclass(frozen=True)
+class Claimed:
+    """A text this sender won; `attempts` (after the claim) identifies the claim when recording."""
+
+    id: int
+    attempts: int
+    purpose: str
+    to_encrypted: str | None
+    body: str
+
+
+@dataclass
+class BatchReport:
+    swept: int = 0
+    claimed: int = 0
+    sent: int = 0
+    retrying: int = 0
+    failed: int = 0
+    paused: bool = False
+
+
+def aware(moment: datetime) -> datetime:
+    """SQLite hands timestamps back without a zone; they are always stored in UTC."""
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def backoff(attempts: int, rng: random.Random) -> timedelta:
+    """30 s after the first failed try, doubling each time, at most an hour, ±20 % jitter."""
+    delay = min(BASE_DELAY * 2 ** max(attempts - 1, 0), MAX_DELAY)
+    return timedelta(seconds=delay.total_seconds() * rng.uniform(0.8, 1.2))
+
+
+def sweep(
+    db: Session,
+    now: datetime,
+    stuck_after: timedelta = STUCK_AFTER,
+    max_attempts: int = MAX_ATTEMPTS,
+) -> int:
+    """Put back texts left in "sending" by a sender that died; fail those tried too often."""
+    stuck = (
+        col(OutboundSms.status) == "sending",
+        col(OutboundSms.claimed_at) < now - stuck_after,
+    )
+    # Look before writing: an idle sender should not take SQLite's write lock every few seconds.
+    if db.exec(select(OutboundSms.id).where(*stuck).limit(1)).first() is None:
+        return 0
+    given_up = db.exec(
+        update(OutboundSms)
+        .where(*stuck, col(OutboundSms.attempts) >= max_attempts)
+        .values(status="failed", error_code="stuck", updated_at=now)
+    ).rowcount
+    requeued = db.exec(
+        update(OutboundSms)
+        .where(*stuck)
+        .values(status="queued", next_attempt_at=now, updated_at=now)
+    ).rowcount
+    db.commit()
+    if given_up or requeued:
+        log.warning(
+            "Swept %d stuck text(s): %d re-queued, %d failed",
+            given_up + requeued,
+            requeued,
+            given_up,
+        )
+    return int(given_up + requeued)
+
+
+def _counted_in_cap() -> ColumnElement[bool]:
+    """Texts handed to the provider (or being handed now): what the cap counts."""
+    return or_(col(OutboundSms.provider_sid).is_not(None), col(OutboundSms.status) == "sending")
+
+
+def hourly_room(db: Session, now: datetime, cap: int) -> int:
+    """How many more texts may go out before the global hourly cap is reached."""
+    sent = db.exec(
+        select(func.count())
+        .select_from(OutboundSms)
+        .where(col(OutboundSms.claimed_at) > now - CAP_WINDOW, _counted_in_cap())
+    ).one()
+    return cap - int(sent)
+
+
+def paused_until(db: Session, now: datetime) -> datetime | None:
+    """For the admin dashboard: when sending resumes, if the hourly cap has paused it."""
+    setting = db.get(AppSetting, PAUSED_KEY)
+    if setting is None or not setting.value:
+        return None
+    until = aware(datetime.fromisoformat(setting.value))
+    return until if until > now else None
+
+
+def _pause(db: Session, now: datetime) -> None:
+    oldest = db.exec(
+        select(func.min(OutboundSms.claimed_at)).where(
+            col(OutboundSms.claimed_at) > now - CAP_WINDOW, _counted_in_cap()
+        )
+    ).one()
+    until = aware(oldest) + CAP_WINDOW if oldest else now + CAP_WINDOW
+    if paused_until(db, now) is None:  # warn once per pause, not once per batch
+        log.warning("Hourly SMS cap reached: sending paused until %s", until.isoformat())
+    db.merge(AppSetting(key=PAUSED_KEY, value=until.isoformat()))
+    db.commit()
+
+
+def _resume(db: Session) -> None:
+    setting = db.get(AppSetting, PAUSED_KEY)
+    if setting is not None:
+        db.delete(setting)
+        db.commit()
+        log.warning("Hourly SMS cap no longer reached: sending resumed")
+
+
+def claim_due(db: Session, now: datetime, limit: int) -> list[Claimed]:
+    """Claim up to `limit` due texts for this sender; texts to opted-out numbers are cancelled."""
+    due = (
+        select(OutboundSms)
+        .where(col(OutboundSms.status) == "queued", col(OutboundSms.next_attempt_at) <= now)
+        .order_by(col(OutboundSms.next_attempt_at), col(OutboundSms.id))
+        .limit(limit)
+    )
+    if db.get_bind().dialect.name == "postgresql":
+        due = due.with_for_update(skip_locked=True)
+    rows = list(db.exec(due).all())
+    hashes = {row.to_hash for row in rows}
+    opted_out = set(
+        db.exec(
+            select(OptOut.phone_hash).where(
+                col(OptOut.phone_hash).in_(hashes), col(OptOut.opted_out)
+            )
+        ).all()
+    )
+    claimed: list[Claimed] = []
+    for row in rows:
+        assert row.id is not None
+        values: dict[str, object] = (
+            {"status": "cancelled", "error_code": "opted-out", "updated_at": now}
+            if row.to_hash in opted_out
+            else {
+                "status": "sending",
+                "claimed_at": now,
+                "attempts": row.attempts + 1,
+                "updated_at": now,
+            }
+        )
+        # The WHERE repeats what was read: without a row lock (SQLite), a sender that got there
+        # first has changed status or attempts, and this UPDATE then changes nothing.
+        won = db.exec(
+            update(OutboundSms)
+            .where(
+                col(OutboundSms.id) == row.id,
+                col(OutboundSms.status) == "queued",
+                col(OutboundSms.attempts) == row.attempts,
+            )
+            .values(**values)
+            .execution_options(synchronize_session=False)
+        ).rowcount
+        if won and values["status"] == "sending":
+            claimed.append(
+                Claimed(row.id, row.attempts + 1, row.purpose, row.to_encrypted, row.body)
+            )
+    db.commit()
+    return claimed
+
+
+def _same_claim(claimed: Claimed, *statuses: str) -> tuple[ColumnElement[bool], ...]:
+    return (
+        col(OutboundSms.id) == claimed.id,
+        col(OutboundSms.attempts) == claimed.attempts,
+        col(OutboundSms.status).in_(statuses),
+    )
+
+
+def record_sent(db: Session, claimed: Claimed, provider_sid: str, now: datetime) -> None:
+    # "queued" too: if a sweep put the row back meanwhile, it was still sent, so do not resend.
+    db.exec(
+        update(OutboundSms)
+        .where(*_same_claim(claimed, "sending", "queued"))
+        .values(status="sent", provider_sid=provider_sid, error_code=None, updated_at=now)
+    )
+    db.commit()
+
+
+def record_failure(
+    db: Session,
+    keys: Keys,
+    claimed: Claimed,
+    error: SendError,
+    now: datetime,
+    rng: random.Random,
+    max_attempts: int = MAX_ATTEMPTS,
+) -> str:
+    """Re-queue with a backoff, or fail; returns the new status."""
+    retry = isinstance(error, TransientSendError) and claimed.attempts < max_attempts
+    status = "queued" if retry else "failed"
+    values: dict[str, object] = {"status": status, "error_code": error.code[:16], "updated_at": now}
+    if retry:
+        values["next_attempt_at"] = now + backoff(claimed.attempts, rng)
+    won = db.exec(
+        update(OutboundSms).where(*_same_claim(claimed, "sending")).values(**values)
+    ).rowcount
+    if won and status == "failed":
+        row = db.get(OutboundSms, claimed.id)
+        if error.code == OPTED_OUT_CODE and row is not None:
+            set_opt_out(db, row.to_hash, True, now)
+        if row is not None:
+            fail_over_team_alert(db, keys, row, now)
+    db.commit()
+    return status
+
+
+@dataclass
+class Sender:
+    """One outbox sender. Safe to run in several threads or processes at once."""
+
+    engine: Engine
+    provider: Provider
+    keys: Keys
+    status_callback: str | None
+    hourly_cap: int
+    batch_size: int = 20
+    max_attempts: int = MAX_ATTEMPTS
+    stuck_after: timedelta = STUCK_AFTER
+    clock: Callable[[], datetime] = utcnow
+    rng: random.Random = field(default_factory=random.Random)
+
+    @classmethod
+    def from_settings(
+        cls, engine: Engine, settings: Settings, provider: Provider | None = None
+    ) -> "Sender":
+        return cls(
+            engine=engine,
+            provider=provider or build_provider(settings),
+            keys=keys_for(settings),
+            status_callback=status_callback_url(settings),
+            hourly_cap=settings.sms_hourly_cap,
+        )
+
+    def run_once(self, now: datetime | None = None) -> BatchReport:
+        """Sweep, then claim and send one batch."""
+        now = now or self.clock()
+        report = BatchReport()
+        with Session(self.engine) as db:
+            report.swept = sweep(db, now, self.stuck_after, self.max_attempts)
+            room = hourly_room(db, now, self.hourly_cap)
+            if room <= 0:
+                _pause(db, now)
+                report.paused = True
+                return report
+            _resume(db)
+            batch = claim_due(db, now, min(self.batch_size, room))
+        report.claimed = len(batch)
+        # The session is closed: no transaction or lock is held while the provider is called.
+        for claimed in batch:
+            self._send(claimed, now, report)
+        return report
+
+    def _send(self, claimed: Claimed, now: datetime, report: BatchReport) -> None:
+        try:
+            if claimed.to_encrypted is None:  # wiped by retention before it could be sent
+                raise PermanentSendError("no-number")
+            try:
+                to = self.keys.cipher.decrypt(claimed.to_encrypted)
+            except ValueError:
+                raise PermanentSendError("undecryptable") from None
+            sid = self.provider.send(to, claimed.body, self.status_callback, claimed.purpose)
+        except SendError as error:
+            with Session(self.engine) as db:
+                status = record_failure(
+                    db, self.keys, claimed, error, now, self.rng, self.max_attempts
+                )
+            report.retrying += status == "queued"
+            report.failed += status == "failed"
+            log.info(
+                "Text %d (%s) not sent: %s, now %s", claimed.id, claimed.purpose, error.code, status
+            )
+            return
+        with Session(self.engine) as db:
+            record_sent(db, claimed, sid, now)
+        report.sent += 1
+
+    def run_forever(self, stop: threading.Event, interval: float = 2.0) -> None:
+        """Send until `stop` is set; a full batch goes straight on to the next one."""
+        while not stop.is_set():
+            busy = False
+            try:
+                report = self.run_once()
+                busy = report.claimed >= self.batch_size
+            except Exception as error:
+                # Only the type: database errors can quote row values in their message.
+                log.error("SMS sender batch failed (%s); trying again", type(error).__name__)
+            if not busy:
+                stop.wait(interval)

@@ -1,0 +1,93 @@
+"""Plain helpers for admin tests: staff accounts, teams, signing in as a browser does, the clock."""
+
+import re
+from datetime import UTC, datetime
+
+from fastapi.testclient import TestClient
+from httpx2 import Response
+from sqlmodel import Session, col, select
+
+from app.admin.access import COOKIE
+from app.admin.users import create_user
+from app.models import AuditEvent, Team
+
+PASSWORD = "correct horse battery staple"
+NOON = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
+CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
+
+
+def database(client: TestClient) -> Session:
+    return Session(client.app.app.state.engine)  # type: ignore[attr-defined]
+
+
+def set_clock(client: TestClient, moment: datetime) -> None:
+    client.app.app.state.clock = lambda: moment  # type: ignore[attr-defined]
+
+
+def add_team(client: TestClient, name: str = "North youth team", **values: object) -> int:
+    with database(client) as db:
+        team = Team(name=name)
+        for field, value in values.items():
+            setattr(team, field, value)
+        db.add(team)
+        db.commit()
+        return team.id or 0
+
+
+def add_user(
+    client: TestClient,
+    email: str,
+    role: str = "admin",
+    *,
+    team: str | None = None,
+    password: str = PASSWORD,
+    **changes: object,
+) -> int:
+    with database(client) as db:
+        user = create_user(db, email, role, password, team)
+        for name, value in changes.items():
+            setattr(user, name, value)
+        db.add(user)
+        db.commit()
+        return user.id or 0
+
+
+def csrf_of(html: str) -> str:
+    match = CSRF.search(html)
+    assert match, "no csrf_token field on the page"
+    return match.group(1)
+
+
+def sign_in(client: TestClient, email: str, password: str = PASSWORD) -> Response:
+    """Fetch the sign-in form (for its token and cookie) and post it, as a browser does."""
+    form = client.get("/admin/login")
+    data = {"email": email, "password": password, "csrf_token": csrf_of(form.text)}
+    return client.post("/admin/login", data=data)
+
+
+def token_from(client: TestClient, path: str = "/admin/account") -> str:
+    """The session's CSRF token, read from a page that has a form."""
+    page = client.get(path)
+    assert page.status_code == 200, (path, page.status_code, page.headers.get("location"))
+    return csrf_of(page.text)
+
+
+def signed_in(client: TestClient, email: str, role: str = "admin", team: str | None = None) -> str:
+    """Add a user, sign them in on `client` and return the session's CSRF token."""
+    add_user(client, email, role, team=team)
+    assert sign_in(client, email).status_code == 303
+    return token_from(client)
+
+
+def session_cookie(client: TestClient) -> str | None:
+    return client.cookies.get(COOKIE)
+
+
+def other_browser(client: TestClient) -> TestClient:
+    """A second browser on the same app, with its own cookies."""
+    return TestClient(client.app, follow_redirects=False)
+
+
+def audit_trail(client: TestClient) -> list[AuditEvent]:
+    with database(client) as db:
+        return list(db.exec(select(AuditEvent).order_by(col(AuditEvent.id))).all())
