@@ -22,7 +22,7 @@ from app.models import Team
 from app.rate_limit import allow, bucket_key
 from app.security import DataCipher, verify_password
 
-router = APIRouter()
+router = APIRouter(prefix="/admin")
 ISSUER = "Consequences card admin"
 FormText = Annotated[str, Form(max_length=1000)]
 

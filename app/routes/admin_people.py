@@ -26,9 +26,11 @@ from app.rate_limit import bucket_key
 from app.routes import admin_account, admin_teams
 from app.security import hash_password, password_problem
 
-router = APIRouter(prefix="/admin")
-router.include_router(admin_account.router)
-router.include_router(admin_teams.router)
+# The team and account routes are taken over as they are (already under /admin), so the app
+# registers this one router and every route keeps its full path for whoever walks the routes.
+router = APIRouter(
+    prefix="/admin", routes=[*admin_teams.router.routes, *admin_account.router.routes]
+)
 
 LONDON = ZoneInfo("Europe/London")
 AUDIT_PAGE_SIZE = 50

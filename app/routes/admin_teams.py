@@ -12,7 +12,7 @@ from app.admin.teams import DAYS, TeamInput, need_terms, save_team, validate_tea
 from app.database import SessionDep
 from app.models import Team
 
-router = APIRouter()
+router = APIRouter(prefix="/admin")
 Errors = list[tuple[str, str]]
 FormText = Annotated[str, Form(max_length=1000)]
 

@@ -32,7 +32,6 @@ import datetime as dt
 import gzip
 import json
 import os
-import resource
 import secrets
 import shutil
 import signal
@@ -51,7 +50,6 @@ from typing import Any
 
 REPO = Path(__file__).resolve().parents[2]
 CLK_TCK = os.sysconf("SC_CLK_TCK")
-PAGE_SIZE = os.sysconf("SC_PAGE_SIZE")
 CARD_PATH = "/en/"
 DIRECTORY_PATH = "/en/help?need=pressured&area=LU1"
 API_PATH = "/api/v1/services?per_page=10"
@@ -189,12 +187,31 @@ def rss_kib(pids: list[int]) -> int:
     return total
 
 
-def cpu_seconds(pids: list[int]) -> dict[int, float]:
-    times = {}
-    for pid in pids:
+def database_pids(database: str) -> list[int]:
+    """PostgreSQL's processes working for `database`: its backends, the postmaster that forks
+    them and the shared helpers (WAL writer, checkpointer...); not other databases' backends."""
+    pids = []
+    for proc in Path("/proc").glob("[0-9]*"):
         with contextlib.suppress(OSError):
-            fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
-            times[pid] = (int(fields[11]) + int(fields[12])) / CLK_TCK  # utime + stime
+            words = proc.joinpath("cmdline").read_bytes().replace(b"\0", b" ").split()
+            if words[:1] and words[0].endswith(b"/postgres"):
+                pids.append(int(proc.name))  # the postmaster
+            elif words[:1] == [b"postgres:"]:
+                # "postgres: 15/main: postgres card_perf 127.0.0.1(39650) idle" is a backend;
+                # "postgres: 15/main: walwriter" a helper.
+                backend = len(words) > 4 and (b"(" in words[4] or words[4] == b"[local]")
+                if not backend or words[3] == database.encode():
+                    pids.append(int(proc.name))
+    return pids
+
+
+def all_cpu_seconds() -> dict[int, tuple[str, float]]:
+    """CPU seconds of every process, keyed by pid, with its start time (pids are reused)."""
+    times = {}
+    for proc in Path("/proc").glob("[0-9]*"):
+        with contextlib.suppress(OSError):
+            fields = proc.joinpath("stat").read_text().rpartition(")")[2].split()
+            times[int(proc.name)] = (fields[19], (int(fields[11]) + int(fields[12])) / CLK_TCK)
     return times
 
 
@@ -512,6 +529,11 @@ class Load:
     threads: int
     connections: int
     timeout: str = "5s"
+    database: str = ""  # PostgreSQL database whose server processes count as the service's
+
+    def our_pids(self, roots: list[int]) -> list[int]:
+        pids = [pid for root in roots for pid in process_tree(root)]
+        return pids + (database_pids(self.database) if self.database else [])
 
     def run(
         self,
@@ -528,7 +550,7 @@ class Load:
         command = [
             self.wrk,
             *("-t", str(self.threads), "-c", str(self.connections)),
-            *("-d", f"{seconds:g}s", "--timeout", self.timeout),
+            *("-d", f"{max(1, round(seconds))}s", "--timeout", self.timeout),  # whole seconds
             *("-H", "Accept-Encoding: gzip"),
             *(("-H", "Connection: close") if close else ()),
             *("-s", str(self.scripts / script)),
@@ -537,22 +559,29 @@ class Load:
         if script_args:
             command += ["--", *script_args]
         sampler = RssSampler(server_root)
-        ours = [pid for root in our_roots for pid in process_tree(root)]
-        cpu_before, busy_before = cpu_seconds(ours), machine_busy_seconds()
-        children_before = resource.getrusage(resource.RUSAGE_CHILDREN)
+        ours = set(self.our_pids(our_roots))
+        cpu_before = all_cpu_seconds()
         sampler.start()
         process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-        stdout, stderr = process.communicate(timeout=seconds + 60)
-        children_after = resource.getrusage(resource.RUSAGE_CHILDREN)
-        # wrk's own CPU: the only child reaped in between is wrk.
-        wrk_cpu = (children_after.ru_utime + children_after.ru_stime) - (
-            children_before.ru_utime + children_before.ru_stime
-        )
+        try:
+            stdout, stderr = process.communicate(timeout=seconds + 60)
+        except BaseException:  # interrupted or stuck: wrk must not outlive the benchmark
+            process.kill()
+            process.wait()
+            sampler.finish()
+            raise
         peak = sampler.finish()
-        busy = machine_busy_seconds() - busy_before
-        ours_after = [pid for root in our_roots for pid in process_tree(root)]
-        cpu_after = cpu_seconds(ours_after)
-        used_by_us = sum(cpu_after.get(pid, 0.0) - cpu_before.get(pid, 0.0) for pid in cpu_after)
+        # Other programs: every process alive at the end that is not the service, nginx,
+        # PostgreSQL (for the PostgreSQL variant), wrk or this script. Programs that ended
+        # during the load are missed: the figure is a lower bound.
+        ours |= {*self.our_pids(our_roots), os.getpid()}
+        other_seconds = 0.0
+        for pid, (started, seconds_used) in all_cpu_seconds().items():
+            if pid not in ours:
+                before = cpu_before.get(pid)
+                other_seconds += seconds_used - (
+                    before[1] if before and before[0] == started else 0
+                )
         line = next((x for x in stdout.decode().splitlines() if x.startswith("BENCH ")), None)
         if process.returncode != 0 or line is None:
             raise RuntimeError(f"wrk failed ({process.returncode}): {stderr.decode()[-500:]}")
@@ -568,7 +597,7 @@ class Load:
             # wrk counts a timeout only when a late answer comes; none came at all.
             socket_errors = max(socket_errors, self.connections)
             detail = f"no answer within {seconds:g} s on any of {self.connections} connections"
-        other = max(0.0, busy - used_by_us - wrk_cpu) / (elapsed * (os.cpu_count() or 1))
+        other = max(0.0, other_seconds) / (elapsed * (os.cpu_count() or 1))
         return Result(
             target=target,
             requests=data["requests"],
@@ -690,6 +719,8 @@ def run_variant(
         )
 
         load = Load(tools["wrk"], workdir.parent / "lua", args.threads, args.connections)
+        if name == "postgresql":
+            load.database = args.postgres_db
         server_root = service.process.pid if service.process else 0
         nginx_root = nginx.process.pid if nginx.process else 0
         app_roots = [server_root]
@@ -859,10 +890,31 @@ def check_targets(
 # --- report --------------------------------------------------------------------------------------
 
 
+def code_version() -> str:
+    """The commit measured, and whether the working tree differs from it."""
+    try:
+        commit = subprocess.run(
+            ["git", "-C", str(REPO), "rev-parse", "--short", "HEAD"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+        changed = subprocess.run(
+            ["git", "-C", str(REPO), "status", "--porcelain", "--untracked-files=no", "app"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown commit"
+    return f"commit {commit}" + (" with uncommitted changes in app/" if changed else "")
+
+
 def report(variants: list[Variant], args: argparse.Namespace, started: float) -> str:
     lines = [
         "",
-        f"Benchmark {dt.datetime.now().astimezone():%Y-%m-%d %H:%M %Z}: {os.cpu_count()} CPUs, "
+        f"Benchmark {dt.datetime.now().astimezone():%Y-%m-%d %H:%M %Z}, {code_version()}: "
+        f"{os.cpu_count()} CPUs, "
         f"wrk -t{args.threads} -c{args.connections} -d{args.duration:g}s, "
         f"serve --workers {args.workers}, nginx worker_processes {args.workers}, "
         f"took {time.monotonic() - started:.0f} s",
@@ -891,8 +943,8 @@ def report(variants: list[Variant], args: argparse.Namespace, started: float) ->
     lines += [
         "",
         "RSS: peak sum of VmRSS over the serve process and its workers (nginx rows: nginx's).",
-        "other CPU: share of all CPUs used during the load by programs other than this benchmark,",
-        "the service, nginx and wrk; high values mean the figures are disturbed.",
+        "other CPU: share of all CPUs used during the load by other programs (not this script,",
+        "the service, nginx, wrk or PostgreSQL); above a few % the figures are disturbed.",
         "Exit status 0: this is a benchmark, not a test.",
     ]
     return "\n".join(lines)
@@ -932,9 +984,14 @@ def find_tools() -> dict[str, str]:
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--variants", default="sqlite,postgresql", help="comma-separated")
-    parser.add_argument("--duration", type=float, default=10.0, help="seconds per target")
-    parser.add_argument("--warmup", type=float, default=1.0, help="unmeasured seconds first")
-    parser.add_argument("--callback-seconds", type=float, default=8.0, help="at most this long")
+    parser.add_argument("--duration", type=int, default=10, help="seconds per target")
+    parser.add_argument("--warmup", type=int, default=1, help="unmeasured seconds first (0: none)")
+    parser.add_argument(
+        "--callback-seconds",
+        type=int,
+        default=8,
+        help="callback load at most this long (3,000 drama-range submissions a day are accepted)",
+    )
     parser.add_argument("--callback-via", choices=["proxy", "direct"], default="proxy")
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--threads", type=int, default=2)
@@ -972,6 +1029,7 @@ def main(argv: list[str] | None = None) -> int:
         raise KeyboardInterrupt(f"signal {signum}")
 
     signal.signal(signal.SIGTERM, interrupted)
+    signal.signal(signal.SIGINT, interrupted)  # also when started with SIGINT ignored
     root = Path(tempfile.mkdtemp(prefix="card-perf-"))
     root.chmod(0o755)  # nginx workers (nobody) read the static file below it
     (root / "lua").mkdir()
