@@ -16,6 +16,7 @@ from app.admin.access import Staff
 from app.admin.audit import record
 from app.admin.listings import Choices, ListingValues, OpeningHours, PhoneLine, TranslatedText
 from app.content import Language as CardLanguage
+from app.directory.cache import bump_directory_revision
 from app.directory.hours import DAY_CODES, LONDON
 from app.directory.importer import child_id, language_name
 from app.models import (
@@ -259,6 +260,7 @@ def save_listing(
         # A verified listing with no date reads "not yet confirmed" to the public.
         service.assured_date = at.astimezone(LONDON).date()
     _mark_edited(service, at)
+    bump_directory_revision(db)
     _replace_children(db, service, values)
     changed = record_changes(
         db, service, before, snapshot(service, choices.organizations), staff, at
@@ -354,6 +356,7 @@ def change_status(
     else:
         raise ValueError(f"unknown listing action {action!r}")
     _mark_edited(service, at)
+    bump_directory_revision(db)
     changed = record_changes(
         db, service, before, snapshot(service, choices.organizations), staff, at
     )

@@ -114,8 +114,12 @@ def create_callback(
     overdue_after: timedelta,
     base_url: str,
     translate: Gettext,
+    confirm_by_text: bool = True,
 ) -> tuple[CallbackRequest, Team]:
-    """Store the request, route it, and queue the team alert and (if safe) a confirmation."""
+    """Store the request, route it, and queue the team alert and (if safe) a confirmation.
+
+    `confirm_by_text=False` when the confirmation goes another way (the reply to an inbound text).
+    """
     team = choose_team(db, details.area, details.need)
     for _attempt in range(10):
         request = CallbackRequest(
@@ -149,7 +153,7 @@ def create_callback(
     for number in [phone for phone in team.duty_phones.split(",") if phone.strip()][:1]:
         alert = team_alert(request.reference, request.due_at, base_url)
         queue_text(db, keys, number.strip(), alert, "team-alert", request.id, now)
-    if details.text_ok:
+    if details.text_ok and confirm_by_text:
         body = confirmation(details, request.reference, base_url, translate)
         queue_text(db, keys, details.phone, body, "confirmation", request.id, now)
     db.commit()

@@ -4,6 +4,7 @@ The key includes a version read from the database (newest change and number of l
 change saved on any instance shows at once everywhere, and the minute, so "open now" stays true.
 """
 
+import uuid
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from datetime import datetime
@@ -14,18 +15,27 @@ from fastapi.responses import Response
 from sqlalchemy import and_, case
 from sqlmodel import Session, col, func, select
 
-from app.models import Service
+from app.models import AppSetting, Service
 from app.pages import HTML, CachedResponse
 
 MAX_ENTRIES = 1024
+REVISION_KEY = "directory_revision"
+
+
+def bump_directory_revision(db: Session) -> None:
+    """Mark the directory as changed (in the caller's transaction), for every instance's cache."""
+    revision = db.get(AppSetting, REVISION_KEY) or AppSetting(key=REVISION_KEY)
+    revision.value = uuid.uuid4().hex
+    db.add(revision)
 
 
 def directory_version(db: Session, now: datetime) -> tuple[object, ...]:
     visible = case((and_(col(Service.published), ~col(Service.archived)), 1), else_=0)
-    newest, count, shown = db.exec(
-        select(func.max(Service.last_modified), func.count(), func.sum(visible))
+    revision = select(AppSetting.value).where(AppSetting.key == REVISION_KEY).scalar_subquery()
+    newest, count, shown, changed = db.exec(
+        select(func.max(Service.last_modified), func.count(), func.sum(visible), revision)
     ).one()
-    return (str(newest), count, shown, now.strftime("%Y%m%d%H%M"))
+    return (str(newest), count, shown, changed, now.strftime("%Y%m%d%H%M"))
 
 
 class PageCache:

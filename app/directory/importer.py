@@ -13,6 +13,7 @@ from babel import Locale, UnknownLocaleError
 from sqlalchemy import delete
 from sqlmodel import Session, SQLModel, select
 
+from app.directory.cache import bump_directory_revision
 from app.directory.files import DAYS, NeedsFile, ServiceFile
 from app.models import (
     Attribute,
@@ -44,15 +45,18 @@ class ImportReport:
     changed: list[str] = field(default_factory=list)
     unchanged: list[str] = field(default_factory=list)
     not_in_files: list[str] = field(default_factory=list)
+    edited_by_staff: list[str] = field(default_factory=list)
 
     def summary(self) -> str:
         lines = [
             f"{len(self.added)} added, {len(self.changed)} changed, "
-            f"{len(self.unchanged)} unchanged, {len(self.not_in_files)} only in the database"
+            f"{len(self.unchanged)} unchanged, {len(self.edited_by_staff)} edited by staff, "
+            f"{len(self.not_in_files)} only in the database"
         ]
         lines += [f"  added: {name}" for name in self.added]
         lines += [f"  changed: {name}" for name in self.changed]
         lines += [f"  only in the database (left alone): {name}" for name in self.not_in_files]
+        lines += [f"  edited by staff (file not applied): {name}" for name in self.edited_by_staff]
         return "\n".join(lines)
 
 
@@ -78,6 +82,10 @@ def import_listings(
         if service is not None and service.source_fingerprint == digest:
             report.unchanged.append(print_name)
             continue
+        if service is not None and service.source_fingerprint is None:
+            # Staff edited this listing in the admin: their edits win over the file.
+            report.edited_by_staff.append(print_name)
+            continue
         _upsert_organization(session, listing)
         if service is None:
             service = Service(
@@ -95,6 +103,8 @@ def import_listings(
         _fill_service(service, listing, digest)
         session.flush()
         _add_children(session, listing, terms)
+    if report.added or report.changed:
+        bump_directory_revision(session)
     files = {listing.id for listing in listings}
     report.not_in_files = [
         f"{row.name} ({row.id})" for row in existing.values() if row.id not in files

@@ -76,7 +76,7 @@ def _submit(lang: str, request: Request, form: dict[str, str]) -> Response:
     settings = request.app.state.settings
     secret = settings.secret_key.get_secret_value()
     now = _now(request)
-    translate = renderer.gettext[lang]
+    _ = renderer.gettext[lang]
     result = read_form(
         form,
         lang=lang,
@@ -86,7 +86,7 @@ def _submit(lang: str, request: Request, form: dict[str, str]) -> Response:
         mobile_only=settings.callback_mobile_only,
         secret=secret,
         now=now.timestamp(),
-        _=translate,
+        _=_,
     )
     values = {key: value for key, value in form.items() if key not in ("started", "website")}
     if result.details is None:
@@ -96,13 +96,13 @@ def _submit(lang: str, request: Request, form: dict[str, str]) -> Response:
     with Session(request.app.state.engine) as db:
         client_bucket = bucket_key(secret, "callback-client", f"{now:%Y-%m-%d}:{client}")
         if not allow(db, client_bucket, PER_CLIENT[0], PER_CLIENT[1], now):
-            message = translate("You have sent a lot of requests. Please try again in an hour.")
+            message = _("You have sent a lot of requests. Please try again in an hour.")
             return _form_page(request, lang, values, [("phone", message)], 429)
         number_bucket = bucket_key(
             secret, "callback-number", phone_hash(keys, result.details.phone)
         )
         if not allow(db, number_bucket, PER_NUMBER[0], PER_NUMBER[1], now):
-            message = translate(
+            message = _(
                 "We already have requests from this number. A youth worker will be in touch."
             )
             return _form_page(request, lang, values, [("phone", message)], 429)

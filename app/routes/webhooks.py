@@ -16,7 +16,7 @@ import phonenumbers
 from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import Response
 from sqlalchemy import Engine
-from sqlmodel import Session, col, delete
+from sqlmodel import Session
 from starlette.datastructures import FormData
 from twilio.request_validator import RequestValidator
 from twilio.twiml.messaging_response import MessagingResponse
@@ -31,7 +31,6 @@ from app.callbacks.requests import (
     phone_hash,
 )
 from app.i18n import load_translations
-from app.models import OutboundSms
 from app.rate_limit import allow, bucket_key
 from app.settings import Settings
 from app.sms.delivery import apply_status, keys_for, set_opt_out
@@ -164,35 +163,20 @@ def _create_request(
 ) -> str:
     """Store a callback request for the fallback team; returns its reference.
 
-    The TwiML reply is the young person's confirmation, so the confirmation text that
-    `create_callback` queues is removed in the same transaction: one text, never two, and no
-    moment in which a sender could pick up the queued one.
+    The TwiML reply is the young person's confirmation, so no confirmation text is queued.
     """
-    with engine.connect() as connection, connection.begin():
-        if connection.dialect.name == "sqlite":
-            # pysqlite starts transactions lazily, and a SAVEPOINT outside one commits on
-            # release; an explicit BEGIN makes the savepoints below nest in one transaction.
-            connection.exec_driver_sql("BEGIN")
-        # Bound to an open transaction, the session's commits only release savepoints.
-        with Session(bind=connection, join_transaction_mode="create_savepoint") as db:
-            request, _team = create_callback(
-                db,
-                details,
-                keys,
-                now,
-                timedelta(hours=settings.callback_overdue_hours),
-                settings.public_base_url,
-                _translations(settings.content_dir).gettext,
-            )
-            reference = request.reference
-            db.exec(
-                delete(OutboundSms).where(
-                    col(OutboundSms.callback_id) == request.id,
-                    col(OutboundSms.purpose) == "confirmation",
-                )
-            )
-            db.commit()
-    return reference
+    with Session(engine) as db:
+        request, _team = create_callback(
+            db,
+            details,
+            keys,
+            now,
+            timedelta(hours=settings.callback_overdue_hours),
+            settings.public_base_url,
+            _translations(settings.content_dir).gettext,
+            confirm_by_text=False,
+        )
+        return request.reference
 
 
 @router.post("/status", include_in_schema=False)

@@ -22,6 +22,7 @@ from sqlalchemy import ColumnElement, Engine, func, or_
 from sqlmodel import Session, col, select, update
 
 from app.callbacks.requests import Keys
+from app.callbacks.retention import wipe_expired
 from app.models import AppSetting, OptOut, OutboundSms, utcnow
 from app.settings import Settings
 from app.sms.delivery import OPTED_OUT_CODE, fail_over_team_alert, keys_for, set_opt_out
@@ -268,6 +269,10 @@ class Sender:
     stuck_after: timedelta = STUCK_AFTER
     clock: Callable[[], datetime] = utcnow
     rng: random.Random = field(default_factory=random.Random)
+    # Days after closing / after asking when personal data is wiped; None: no retention here.
+    retention_days: tuple[int, int] | None = None
+    retention_every: timedelta = timedelta(hours=1)
+    next_retention: datetime | None = None
 
     @classmethod
     def from_settings(
@@ -279,7 +284,20 @@ class Sender:
             keys=keys_for(settings),
             status_callback=status_callback_url(settings),
             hourly_cap=settings.sms_hourly_cap,
+            retention_days=(settings.retention_closed_days, settings.retention_open_days),
         )
+
+    def retain_if_due(self, now: datetime | None = None) -> int:
+        """Run the retention job at most once per `retention_every`; returns requests wiped."""
+        now = now or self.clock()
+        if self.retention_days is None or (self.next_retention and now < self.next_retention):
+            return 0
+        with Session(self.engine) as db:
+            wiped = wipe_expired(db, now, *self.retention_days)
+        self.next_retention = now + self.retention_every
+        if wiped:
+            log.info("Retention: wiped the personal data of %d callback requests", wiped)
+        return wiped
 
     def run_once(self, now: datetime | None = None) -> BatchReport:
         """Sweep, then claim and send one batch."""
@@ -329,6 +347,7 @@ class Sender:
         while not stop.is_set():
             busy = False
             try:
+                self.retain_if_due()
                 report = self.run_once()
                 busy = report.claimed >= self.batch_size
             except Exception as error:
