@@ -22,9 +22,10 @@ from app.admin.audit import record
 from app.admin.auth import revoke_sessions, sign_in
 from app.admin.settings_store import ADMINS_NEED_TWO_FACTOR, get_flag
 from app.database import SessionDep
-from app.models import ProblemReport, Service
+from app.models import OutboundSms, ProblemReport, Service
 from app.rate_limit import allow
 from app.security import DataCipher, hash_password, password_problem, same, verify_password
+from app.sms.outbox import paused_until
 
 router = APIRouter(prefix="/admin")
 LOGIN_COOKIE = "card_admin_login"
@@ -234,10 +235,23 @@ def dashboard(request: Request, db: SessionDep, staff: AnyStaff) -> Response:
     needs_two_factor = (
         staff.is_admin and get_flag(db, ADMINS_NEED_TWO_FACTOR) and staff.user.totp_secret is None
     )
+    sms_paused = failed_alerts = None
+    if staff.is_admin:
+        sms_paused = paused_until(db, now(request))
+        failed_alerts = db.exec(
+            select(func.count())
+            .select_from(OutboundSms)
+            .where(
+                OutboundSms.purpose == "team-alert",
+                col(OutboundSms.status).in_(("failed", "undelivered")),
+            )
+        ).one()
     return admin_page(
         request,
         "admin/dashboard.html",
         staff,
+        sms_paused=sms_paused,
+        failed_alerts=failed_alerts,
         stale=stale,
         reports=reports,
         open_reports=open_reports,
