@@ -6,7 +6,6 @@ Every admin route declares the roles it allows with `staff_with(...)` (GET) or
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Annotated, Any
 from urllib.parse import quote
 
@@ -18,6 +17,10 @@ from app.admin.settings_store import ADMINS_NEED_TWO_FACTOR, get_flag
 from app.database import SessionDep
 from app.models import AdminSession, User
 from app.security import same
+from app.web import current_time
+
+# Admin handlers read the time through here, so tests can freeze it with `app.state.clock`.
+now = current_time
 
 COOKIE = "card_admin"
 PASSWORD_PATH = "/admin/account/password"  # noqa: S105 - a URL path, not a password
@@ -43,11 +46,6 @@ class SignInNeededError(Exception):
 
     def __init__(self, to: str) -> None:
         self.to = to
-
-
-def now(request: Request) -> datetime:
-    clock: Callable[[], datetime] | None = getattr(request.app.state, "clock", None)
-    return clock() if clock else datetime.now(UTC)
 
 
 def current_staff(request: Request, db: SessionDep) -> Staff:

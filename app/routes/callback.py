@@ -1,6 +1,6 @@
 """The public "call or text me back" form, its submission and the confirmation page."""
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -14,26 +14,14 @@ from app.database import SessionDep
 from app.directory.hours import describe_state
 from app.directory.present import needs_in
 from app.models import Team
-from app.pages import Renderer
 from app.rate_limit import allow, bucket_key
 from app.security import DataCipher
+from app.web import current_time, renderer_for
 
 router = APIRouter()
 NO_STORE = {"Cache-Control": "no-store"}
 PER_NUMBER = (3, timedelta(hours=24))
 PER_CLIENT = (10, timedelta(hours=1))
-
-
-def _renderer(request: Request, lang: str) -> Renderer:
-    renderer: Renderer = request.app.state.site.renderer
-    if lang not in renderer.content.languages:
-        raise HTTPException(status_code=404)
-    return renderer
-
-
-def _now(request: Request) -> datetime:
-    clock = getattr(request.app.state, "clock", None)
-    return clock() if clock else datetime.now(UTC)
 
 
 def _form_page(
@@ -43,7 +31,7 @@ def _form_page(
     errors: list[tuple[str, str]],
     status: int = 200,
 ) -> Response:
-    renderer = _renderer(request, lang)
+    renderer = renderer_for(request, lang)
     settings = request.app.state.settings
     html = renderer.render(
         lang,
@@ -52,7 +40,9 @@ def _form_page(
         values=values,
         errors=errors,
         needs=needs_in(request.app.state.needs, lang),
-        started=form_token(settings.secret_key.get_secret_value(), _now(request).timestamp()),
+        started=form_token(
+            settings.secret_key.get_secret_value(), current_time(request).timestamp()
+        ),
         closed_days=settings.retention_closed_days,
         open_days=settings.retention_open_days,
     )
@@ -72,10 +62,10 @@ async def submit_callback(lang: str, request: Request) -> Response:
 
 
 def _submit(lang: str, request: Request, form: dict[str, str]) -> Response:
-    renderer = _renderer(request, lang)
+    renderer = renderer_for(request, lang)
     settings = request.app.state.settings
     secret = settings.secret_key.get_secret_value()
-    now = _now(request)
+    now = current_time(request)
     _ = renderer.gettext[lang]
     result = read_form(
         form,
@@ -123,12 +113,12 @@ def _submit(lang: str, request: Request, form: dict[str, str]) -> Response:
 
 @router.get("/{lang}/callback/sent", include_in_schema=False)
 def callback_sent(lang: str, request: Request, db: SessionDep, ref: str = "") -> Response:
-    renderer = _renderer(request, lang)
+    renderer = renderer_for(request, lang)
     callback = find_by_reference(db, ref[:8]) if ref else None
     if callback is None:
         raise HTTPException(status_code=404)
     team = db.get(Team, callback.team_id)
-    now = _now(request)
+    now = current_time(request)
     when = None
     if team is not None:
         state = team_availability(team, now)

@@ -1,7 +1,7 @@
 """The public help directory: search with filters, one listing, and reporting a problem with it."""
 
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Annotated
 from urllib.parse import urlencode
 
@@ -14,26 +14,14 @@ from app.directory.hours import opening_state
 from app.directory.present import Gettext, needs_in, present
 from app.directory.search import Filters, find_service, find_services, postcode_district
 from app.models import ProblemReport, utcnow
-from app.pages import Renderer
 from app.rate_limit import allow, bucket_key
+from app.web import current_time, renderer_for
 
 router = APIRouter()
 REPORT_KINDS = ("wrong-phone", "wrong-hours", "closed", "other")
 REPORT_LIMIT = 5
 REPORT_WINDOW = timedelta(hours=1)
 NO_STORE = {"Cache-Control": "no-store"}
-
-
-def _renderer(request: Request, lang: str) -> Renderer:
-    renderer: Renderer = request.app.state.site.renderer
-    if lang not in renderer.content.languages:
-        raise HTTPException(status_code=404)
-    return renderer
-
-
-def _now(request: Request) -> datetime:
-    clock = getattr(request.app.state, "clock", None)
-    return clock() if clock else datetime.now(UTC)
 
 
 def _parse_filters(
@@ -61,8 +49,8 @@ def _parse_filters(
 
 @router.get("/{lang}/help", include_in_schema=False)
 def directory(lang: str, request: Request, session: SessionDep) -> Response:
-    renderer = _renderer(request, lang)
-    now = _now(request)
+    renderer = renderer_for(request, lang)
+    now = current_time(request)
     query = tuple(sorted(request.query_params.multi_items()))
     key = ("help", lang, query, directory_version(session, now))
 
@@ -99,14 +87,14 @@ def _listing_page(
     errors: list[tuple[str, str]] | None = None,
     status: int = 400,
 ) -> Response:
-    renderer = _renderer(request, lang)
+    renderer = renderer_for(request, lang)
     try:
         service = find_service(session, uuid.UUID(service_id))
     except ValueError:
         service = None
     if service is None:
         raise HTTPException(status_code=404)
-    now = _now(request)
+    now = current_time(request)
     needs = needs_in(request.app.state.needs, lang)
     state = opening_state(service.schedules, now)
     listing = present(service, state, lang, renderer.gettext[lang], now, needs)
@@ -136,7 +124,7 @@ def report_problem(
     kind: Annotated[str, Form()] = "",
     details: Annotated[str, Form(max_length=5000)] = "",
 ) -> Response:
-    renderer = _renderer(request, lang)
+    renderer = renderer_for(request, lang)
     _ = renderer.gettext[lang]
     try:
         service = find_service(session, uuid.UUID(service_id))
@@ -154,7 +142,7 @@ def report_problem(
     who = request.client.host if request.client else "unknown"
     secret = request.app.state.settings.secret_key.get_secret_value()
     bucket = bucket_key(secret, "report", who)
-    if not allow(session, bucket, REPORT_LIMIT, REPORT_WINDOW, _now(request)):
+    if not allow(session, bucket, REPORT_LIMIT, REPORT_WINDOW, current_time(request)):
         problem = [("details", _("You have sent a lot of reports. Please try again in an hour."))]
         return _listing_page(request, session, lang, service_id, problem, status=429)
     report = ProblemReport(

@@ -7,7 +7,7 @@ calls: replies go back as TwiML) and never log the number or what the message sa
 
 import gettext
 import logging
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from functools import lru_cache
 from pathlib import Path
 from typing import Annotated
@@ -34,6 +34,7 @@ from app.i18n import load_translations
 from app.rate_limit import allow, bucket_key
 from app.settings import Settings
 from app.sms.delivery import apply_status, keys_for, set_opt_out
+from app.web import current_time
 
 log = logging.getLogger(__name__)
 router = APIRouter(prefix="/webhooks/twilio")
@@ -69,11 +70,6 @@ async def signed_form(request: Request) -> FormData:
 SignedForm = Annotated[FormData, Depends(signed_form)]
 
 
-def _now(request: Request) -> datetime:
-    clock = getattr(request.app.state, "clock", None)
-    return clock() if clock else datetime.now(UTC)
-
-
 @lru_cache(maxsize=4)
 def _translations(content_dir: Path) -> gettext.NullTranslations:
     return load_translations(content_dir, REPLY_LANG)
@@ -104,7 +100,7 @@ def inbound_sms(request: Request, form: SignedForm) -> Response:
     number = _e164(str(form.get("From") or ""))
     keys = keys_for(settings)
     hashed = phone_hash(keys, number)
-    now = _now(request)
+    now = current_time(request)
     if word in OPT_OUT_WORDS or word in OPT_IN_WORDS:
         with Session(engine) as db:
             set_opt_out(db, hashed, word in OPT_OUT_WORDS, now)
@@ -187,5 +183,5 @@ def delivery_status(request: Request, form: SignedForm) -> Response:
     error_code = str(form.get("ErrorCode") or "") or None
     if sid and status:
         with Session(request.app.state.engine) as db:
-            apply_status(db, keys_for(settings), sid, status, error_code, _now(request))
+            apply_status(db, keys_for(settings), sid, status, error_code, current_time(request))
     return Response(status_code=200)

@@ -97,6 +97,7 @@ function init(args)
   token = args[2]
   sent, accepted, limited, other = 0, 0, 0, 0
   others = {}
+  refs = {}
 end
 
 function request()
@@ -116,6 +117,8 @@ end
 function response(status, headers, body)
   if status == 303 then
     accepted = accepted + 1
+    local location = headers["location"] or headers["Location"] or ""
+    table.insert(refs, string.match(location, "ref=(%w+)") or "?")
   elseif status == 429 then
     limited = limited + 1
   else
@@ -125,8 +128,11 @@ function response(status, headers, body)
 end
 
 function done(summary, latency, requests)
-  local a, l, o, codes = 0, 0, 0, {}
+  local a, l, o, codes, references = 0, 0, 0, {}, {}
   for _, thread in ipairs(threads) do
+    for _, ref in ipairs(thread:get("refs")) do
+      table.insert(references, ref)
+    end
     a = a + thread:get("accepted")
     l = l + thread:get("limited")
     o = o + thread:get("other")
@@ -138,6 +144,7 @@ function done(summary, latency, requests)
   for status, n in pairs(codes) do
     table.insert(other_codes, string.format('"%d":%d', status, n))
   end
+  io.write("REFS " .. table.concat(references, ",") .. "\n")
   local e = summary.errors
   io.write(string.format(
     'BENCH {"requests":%d,"duration_us":%d,"bytes":%d,"p50_us":%.0f,"p90_us":%.0f,' ..
@@ -586,6 +593,9 @@ class Load:
         if process.returncode != 0 or line is None:
             raise RuntimeError(f"wrk failed ({process.returncode}): {stderr.decode()[-500:]}")
         data = json.loads(line.removeprefix("BENCH "))
+        for text in stdout.decode().splitlines():
+            if text.startswith("REFS "):
+                data["references"] = [ref for ref in text[5:].split(",") if ref]
         elapsed = data["duration_us"] / 1e6
         socket_errors = data["connect"] + data["read"] + data["write"] + data["timeout"]
         detail = ", ".join(
@@ -610,7 +620,9 @@ class Load:
             rss_mib=peak / 1024,
             other_cpu=other,
             extra={
-                k: data[k] for k in ("accepted", "limited", "other", "other_codes") if k in data
+                k: data[k]
+                for k in ("accepted", "limited", "other", "other_codes", "references")
+                if k in data
             },
         )
 
@@ -627,6 +639,25 @@ def count_rows(database_url: str, table: str) -> int:
             return int(connection.execute(text(f"SELECT count(*) FROM {table}")).scalar_one())
     finally:
         engine.dispose()
+
+
+def missing_references(database_url: str, references: list[str]) -> list[str]:
+    """The references (from 303 answers) that have no callback_request row."""
+    from sqlalchemy import bindparam, create_engine, text
+
+    engine = create_engine(database_url)
+    query = text("SELECT reference FROM callback_request WHERE reference IN :refs").bindparams(
+        bindparam("refs", expanding=True)
+    )
+    found: set[str] = set()
+    try:
+        with engine.connect() as connection:
+            for start in range(0, len(references), 500):
+                chunk = references[start : start + 500]
+                found |= {row[0] for row in connection.execute(query, {"refs": chunk})}
+    finally:
+        engine.dispose()
+    return [ref for ref in references if ref not in found]
 
 
 def add_listings(database_url: str, count: int) -> None:
@@ -820,7 +851,13 @@ def measure_callbacks(
     other_text = f"other {other}" + (
         " (" + ", ".join(f"{code}: {n}" for code, n in sorted(codes.items())) + ")" if codes else ""
     )
-    result.extra.update(stored=stored, lost=max(0, accepted - stored))
+    references = result.extra.pop("references", [])
+    missing = missing_references(service.database_url, references)
+    if len(references) != accepted:
+        variant.notes.append(f"callbacks: {accepted} 303s but {len(references)} references seen")
+    # Lost: a 303 (the person saw a reference) whose reference has no row, or fewer rows than 303s.
+    lost = max(len(missing), accepted - stored)
+    result.extra.update(stored=stored, lost=lost, missing=missing[:10])
     # Rows beyond the 303s: submissions still in flight when wrk stopped (or answered with an
     # error after the row was committed: the service log then shows why).
     result.rps = accepted / result.seconds  # accepted submissions per second
@@ -836,6 +873,7 @@ def measure_callbacks(
         f"{variant.name}: callbacks: {accepted} accepted (303), {limited} limited (429), "
         f"{other_text}, {stored} rows stored, in {result.seconds:.1f} s"
     )
+    variant.results.append(result)
     if limited:
         variant.notes.append(
             f"callbacks: {limited} submissions got 429. Numbers come from the 1,000-number drama "
@@ -881,7 +919,7 @@ def check_targets(
         (
             "callbacks: >= 200/s, zero lost",
             callbacks.rps >= CALLBACKS_PER_SECOND and lost == 0 and callbacks.errors == 0,
-            f"{callbacks.rps:,.0f} accepted/s, lost {lost} (303s without a stored row),"
+            f"{callbacks.rps:,.0f} accepted/s, lost {lost} (303 references checked: no row),"
             f" errors {callbacks.errors}, p99 {callbacks.p99_ms:.0f} ms",
         )
     )
