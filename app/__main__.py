@@ -57,7 +57,9 @@ def serve(settings: Settings, args: argparse.Namespace) -> None:
         access_log=False,
         server_header=False,
         log_config=_logging_config(),
-        proxy_headers=False,
+        # Behind a load balancer every client shares its address unless its headers are trusted.
+        proxy_headers=bool(settings.forwarded_allow_ips),
+        forwarded_allow_ips=settings.forwarded_allow_ips,
     )
 
 

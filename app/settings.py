@@ -33,6 +33,8 @@ class Settings(BaseSettings):
     data_key: SecretStr | None = None
     public_base_url: str = "http://127.0.0.1:8000"
     exit_url: str = "https://www.bbc.co.uk/weather"
+    # Addresses of the load balancer(s) whose X-Forwarded-For is trusted; unset: none.
+    forwarded_allow_ips: str | None = None
     content_dir: Path = PROJECT_ROOT / "content"
 
     sms_backend: Literal["console", "twilio"] = "console"

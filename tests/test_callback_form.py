@@ -263,3 +263,16 @@ def test_out_of_hours_the_confirmation_says_when_the_team_is_back(
 
 def test_an_unknown_reference_is_not_found(client: TestClient) -> None:
     assert client.get("/en/callback/sent?ref=ZZZZZZ").status_code == 404
+
+
+def test_two_first_requests_at_once_share_one_fallback_team(migrated_engine: Engine) -> None:
+    from app.callbacks.routing import _create_fallback_team
+
+    with Session(migrated_engine) as first, Session(migrated_engine) as second:
+        created = _create_fallback_team(first)
+        first.commit()
+        again = _create_fallback_team(second)  # the second request did not see the first's team
+        second.commit()
+
+        assert again.id == created.id
+        assert count(second, Team) == 1

@@ -3,6 +3,7 @@
 import uuid
 from datetime import datetime
 
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from app.directory.hours import OpeningState, opening_state
@@ -36,11 +37,21 @@ def choose_team(db: Session, area: str | None, need: str | None) -> Team:
     if scored:
         return min(scored, key=lambda item: (item[0], item[1].id or 0))[1]
     fallback = next((team for team in teams if team.is_fallback), None)
-    if fallback is None:
-        fallback = Team(name=FALLBACK_TEAM_NAME, is_fallback=True)
-        db.add(fallback)
+    return fallback or _create_fallback_team(db)
+
+
+def _create_fallback_team(db: Session) -> Team:
+    """Create the fallback team; if another request just did, use that one."""
+    savepoint = db.begin_nested()
+    try:
+        team = Team(name=FALLBACK_TEAM_NAME, is_fallback=True)
+        db.add(team)
         db.flush()
-    return fallback
+    except IntegrityError:
+        savepoint.rollback()
+        return db.exec(select(Team).where(Team.name == FALLBACK_TEAM_NAME)).one()
+    savepoint.commit()
+    return team
 
 
 def team_availability(team: Team, now: datetime) -> OpeningState:
