@@ -65,10 +65,20 @@ class Site:
 
 
 def ltr_numbers(text: str) -> Markup:
-    """Escape text and keep spaced phone numbers ("0800 1111") in left-to-right order."""
+    """Escape text and keep spaced phone numbers ("0800 1111") in left-to-right order.
+
+    Text that is already markup (a translated string marked as English) keeps its tags.
+    """
+    safe = isinstance(text, Markup)
+
+    def as_markup(part: str) -> Markup:
+        return Markup(part) if safe else escape(part)  # noqa: S704 - only already-safe markup
+
     return Markup("").join(
-        Markup('<span dir="ltr">{}</span>').format(part) if is_number else escape(part)
-        for part, is_number in ltr_number_parts(text)
+        Markup('<span dir="ltr">{}</span>').format(as_markup(part))
+        if is_number
+        else as_markup(part)
+        for part, is_number in ltr_number_parts(str(text))
     )
 
 

@@ -153,3 +153,12 @@ def test_a_new_language_needs_only_files(tmp_path: Path) -> None:
     assert card.status_code == 200
     assert '<html lang="so" dir="ltr">' in card.text
     assert chosen.headers["location"] == "/so/"
+
+
+@pytest.mark.parametrize("lang", ["ur", "ar"])
+def test_example_phone_numbers_in_forms_read_left_to_right(
+    public_client: TestClient, lang: str
+) -> None:
+    html = public_client.get(f"/{lang}/callback").text
+
+    assert '<span dir="ltr">07700 900 982</span>' in html
