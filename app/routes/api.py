@@ -46,6 +46,7 @@ HSDS_VERSION = "3.0"
 PROFILE_URL = "https://ref.openreferraluk.org/"
 DEFAULT_PER_PAGE = 50
 MAX_PER_PAGE = 100
+MAX_PAGE = 1_000_000  # an offset beyond this fits no directory and would overflow SQL
 MAX_AGE = 150
 # Shared caches may keep a response, but must check it is still current (cheap: ETag and 304).
 CACHE_CONTROL = "public, no-cache"
@@ -128,14 +129,25 @@ def problem(status_code: int, detail: str) -> Response:
     return JSONResponse({"detail": detail}, status_code=status_code)
 
 
-router = APIRouter(prefix=API_PREFIX, route_class=OpenReferralRoute, tags=["Open Referral UK"])
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    400: {"description": "A parameter is not valid; `detail` says which and why."},
+    404: {"description": "Nothing has that id."},
+}
+router = APIRouter(
+    prefix=API_PREFIX,
+    route_class=OpenReferralRoute,
+    tags=["Open Referral UK"],
+    responses=ERROR_RESPONSES,
+)
 
 
 # --- parameters ---------------------------------------------------------------------------------
 
 
 def page_request(
-    page: Annotated[int, Query(ge=1, description="Page number, from 1.")] = 1,
+    page: Annotated[
+        int, Query(ge=1, le=MAX_PAGE, description=f"Page number, from 1 to {MAX_PAGE}.")
+    ] = 1,
     per_page: Annotated[
         int, Query(ge=1, le=MAX_PER_PAGE, description=f"Results per page, 1 to {MAX_PER_PAGE}.")
     ] = DEFAULT_PER_PAGE,
