@@ -5,11 +5,9 @@ answer 403 otherwise; there is no switch to turn the check off. They answer quic
 calls: replies go back as TwiML) and never log the number or what the message said.
 """
 
-import gettext
 import logging
+from collections.abc import Callable
 from datetime import datetime, timedelta
-from functools import lru_cache
-from pathlib import Path
 from typing import Annotated
 
 import phonenumbers
@@ -30,7 +28,6 @@ from app.callbacks.requests import (
     is_opted_out,
     phone_hash,
 )
-from app.i18n import load_translations
 from app.rate_limit import allow, bucket_key
 from app.settings import Settings
 from app.sms.delivery import apply_status, keys_for, set_opt_out
@@ -70,11 +67,6 @@ async def signed_form(request: Request) -> FormData:
 SignedForm = Annotated[FormData, Depends(signed_form)]
 
 
-@lru_cache(maxsize=4)
-def _translations(content_dir: Path) -> gettext.NullTranslations:
-    return load_translations(content_dir, REPLY_LANG)
-
-
 def _twiml(text: str | None) -> Response:
     reply = MessagingResponse()
     if text:
@@ -95,7 +87,8 @@ def _e164(raw: str) -> str:
 def inbound_sms(request: Request, form: SignedForm) -> Response:
     settings: Settings = request.app.state.settings
     engine: Engine = request.app.state.engine
-    _ = _translations(settings.content_dir).gettext
+    # The catalog compiled at start-up for the public pages serves the replies too.
+    _ = request.app.state.site.renderer.plain_gettext[REPLY_LANG]
     word = str(form.get("Body") or "").strip().strip(".!").strip().upper()
     number = _e164(str(form.get("From") or ""))
     keys = keys_for(settings)
@@ -133,7 +126,7 @@ def inbound_sms(request: Request, form: SignedForm) -> Response:
             limited = _("We already have your request and will be in touch soon.")
             return reply(f"{limited} {help_now}")
     details = _sms_details(phone)
-    reference = _create_request(engine, settings, keys, details, now)
+    reference = _create_request(engine, settings, keys, details, now, _)
     log.info("Inbound SMS: keyword, callback request %s", reference)
     thanks = confirmation(details, reference, settings.public_base_url, _)
     return reply(f"{thanks} {settings.public_base_url}/{REPLY_LANG}/")
@@ -155,7 +148,12 @@ def _sms_details(phone: str) -> CallbackDetails:
 
 
 def _create_request(
-    engine: Engine, settings: Settings, keys: Keys, details: CallbackDetails, now: datetime
+    engine: Engine,
+    settings: Settings,
+    keys: Keys,
+    details: CallbackDetails,
+    now: datetime,
+    translate: Callable[[str], str],
 ) -> str:
     """Store a callback request for the fallback team; returns its reference.
 
@@ -169,7 +167,7 @@ def _create_request(
             now,
             timedelta(hours=settings.callback_overdue_hours),
             settings.public_base_url,
-            _translations(settings.content_dir).gettext,
+            translate,
             confirm_by_text=False,
         )
         return request.reference
