@@ -61,14 +61,26 @@ def test_the_inline_style_is_allowed_by_its_hash_and_nothing_else(
 def test_the_access_log_records_no_ip_address_or_query(
     public_client: TestClient, caplog: pytest.LogCaptureFixture
 ) -> None:
-    with caplog.at_level(logging.INFO, logger="app.access"):
+    with caplog.at_level(logging.DEBUG, logger="app.access"):
         public_client.get("/en/?phone=07700900123", headers={"X-Forwarded-For": "203.0.113.9"})
         public_client.get("/c/abc123")
 
     logged = "\n".join(
         record.getMessage() for record in caplog.records if record.name == "app.access"
     )
-    assert "GET /en/ 200" in logged
+    assert "GET /en/ 200 cached" in logged
     assert "GET /c/abc123 302" in logged
     for private in ("testclient", "203.0.113.9", "127.0.0.1", "07700900123", "phone="):
         assert private not in logged
+
+
+def test_cached_pages_are_not_logged_at_info_but_other_requests_are(
+    public_client: TestClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    with caplog.at_level(logging.INFO, logger="app.access"):
+        public_client.get("/en/")
+        public_client.get("/c/abc123")
+
+    logged = [record.getMessage() for record in caplog.records if record.name == "app.access"]
+    assert not any(line.startswith("GET /en/ ") for line in logged)
+    assert any(line.startswith("GET /c/abc123 302") for line in logged)
