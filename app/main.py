@@ -114,4 +114,4 @@ def create_app(settings: Settings | None = None) -> PublicSite:
     api.include_router(callback.router)
     api.include_router(webhooks.router)
     api.include_router(public.router)
-    return PublicSite(api, site)
+    return PublicSite(api, site, settings.forwarded_allow_ips)

@@ -12,6 +12,8 @@ import time
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
+from granian.utils.proxies import wrap_asgi_with_proxy_headers
+
 from app.pages import CachedResponse, Site
 
 Scope = MutableMapping[str, Any]
@@ -53,15 +55,19 @@ def _accepts(accept_encoding: bytes, coding: bytes) -> bool:
 class PublicSite:
     """ASGI middleware: serve `site` pages from memory, add headers to everything else."""
 
-    def __init__(self, app: ASGIApp, site: Site) -> None:
+    def __init__(self, app: ASGIApp, site: Site, trusted_proxies: str | None = None) -> None:
         self.app = app
+        # Behind a load balancer every client shares its address unless its headers are trusted.
+        self.forward = (
+            wrap_asgi_with_proxy_headers(app, trusted_proxies) if trusted_proxies else app
+        )
         self.site = site
         self.headers = security_headers(site.renderer.style_hash)
         self.prepared: dict[int, PreparedPage] = {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
-            await self.app(scope, receive, send)
+            await self.forward(scope, receive, send)
             return
         cached = self.site.responses.get(scope["path"])
         if cached is not None and scope["method"] in ("GET", "HEAD"):
@@ -94,7 +100,7 @@ class PublicSite:
                     ]
                 await send(message)
 
-            await self.app(scope, receive, send_with_headers)
+            await self.forward(scope, receive, send_with_headers)
         if access_log.isEnabledFor(logging.INFO):
             elapsed = (time.perf_counter() - started) * 1000
             access_log.info("%s %s %d %.1fms", scope["method"], scope["path"], status, elapsed)

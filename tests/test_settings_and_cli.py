@@ -140,5 +140,5 @@ def test_serve_migrates_and_serves_the_card_as_the_container_would(tmp_path: Pat
     assert card.status_code == 200
     assert "tel:999" in card.text
     assert ready.status_code == 200
-    assert "GET /en/ 200" in output
-    assert "127.0.0.1:" not in output.split("Uvicorn running")[-1].split("\n", 1)[-1]
+    assert "GET /readyz 200" in output
+    assert "127.0.0.1:" not in output.split("Listening at")[-1].split("\n", 1)[-1]
