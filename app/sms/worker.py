@@ -72,6 +72,8 @@ async def sender_lifespan(app: FastAPI) -> AsyncIterator[None]:
     """FastAPI lifespan: run the sender beside the web app when SENDER_IN_SERVE is on."""
     settings: Settings = app.state.settings
     handle = start_in_process(app.state.engine, settings) if settings.sender_in_serve else None
+    # Deployment checks and the benchmark wait for this line from every web worker.
+    log.info("Web worker ready")
     try:
         yield
     finally:

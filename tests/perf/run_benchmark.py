@@ -332,7 +332,7 @@ class Service:
     def workers_started(self) -> int:
         """Workers that finished start-up (each builds the site: it takes seconds)."""
         with contextlib.suppress(OSError):
-            return self.log_path.read_text(errors="replace").count("Application startup complete")
+            return self.log_path.read_text(errors="replace").count("Web worker ready")
         return 0
 
     def pids(self) -> list[int]:
