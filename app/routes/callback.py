@@ -1,20 +1,20 @@
 """The public "call or text me back" form, its submission and the confirmation page."""
 
 from datetime import timedelta
+from functools import lru_cache
 
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 
 from app.callbacks.form import form_token, read_form
-from app.callbacks.requests import Keys, create_callback, find_by_reference, phone_hash
+from app.callbacks.requests import Keys, create_callback_within_limits, find_by_reference, seal
 from app.callbacks.routing import team_availability
 from app.database import SessionDep
 from app.directory.hours import describe_state
 from app.directory.present import needs_in
 from app.models import Team
-from app.rate_limit import allow, bucket_key
+from app.rate_limit import Limit, bucket_key
 from app.security import DataCipher
 from app.web import current_time, renderer_for
 
@@ -22,6 +22,12 @@ router = APIRouter()
 NO_STORE = {"Cache-Control": "no-store"}
 PER_NUMBER = (3, timedelta(hours=24))
 PER_CLIENT = (10, timedelta(hours=1))
+
+
+@lru_cache(maxsize=4)
+def _keys(data_key: str, secret: str) -> Keys:
+    """The cipher and hash key, built once per key pair (not on every post)."""
+    return Keys(DataCipher(data_key), secret)
 
 
 def _form_page(
@@ -81,31 +87,32 @@ def _submit(lang: str, request: Request, form: dict[str, str]) -> Response:
     values = {key: value for key, value in form.items() if key not in ("started", "website")}
     if result.details is None:
         return _form_page(request, lang, values, result.errors, 400)
-    keys = Keys(DataCipher(settings.data_key.get_secret_value()), secret)
+    keys = _keys(settings.data_key.get_secret_value(), secret)
     client = request.client.host if request.client else "unknown"
-    with Session(request.app.state.engine) as db:
-        client_bucket = bucket_key(secret, "callback-client", f"{now:%Y-%m-%d}:{client}")
-        if not allow(db, client_bucket, PER_CLIENT[0], PER_CLIENT[1], now):
-            message = _("You have sent a lot of requests. Please try again in an hour.")
-            return _form_page(request, lang, values, [("phone", message)], 429)
-        number_bucket = bucket_key(
-            secret, "callback-number", phone_hash(keys, result.details.phone)
-        )
-        if not allow(db, number_bucket, PER_NUMBER[0], PER_NUMBER[1], now):
-            message = _(
-                "We already have requests from this number. A youth worker will be in touch."
-            )
-            return _form_page(request, lang, values, [("phone", message)], 429)
-        callback, _team = create_callback(
-            db,
-            result.details,
-            keys,
-            now,
-            timedelta(hours=settings.callback_overdue_hours),
-            settings.public_base_url,
-            renderer.plain_gettext[lang],
-        )
-        reference = callback.reference
+    sealed = seal(result.details, keys)
+    limits = [
+        Limit(bucket_key(secret, "callback-client", f"{now:%Y-%m-%d}:{client}"), *PER_CLIENT),
+        Limit(bucket_key(secret, "callback-number", sealed.phone_hash), *PER_NUMBER),
+    ]
+    # One transaction: both limits counted, the request and its texts written, one commit.
+    outcome = create_callback_within_limits(
+        request.app.state.engine,
+        limits,
+        result.details,
+        keys,
+        now,
+        timedelta(hours=settings.callback_overdue_hours),
+        settings.public_base_url,
+        renderer.plain_gettext[lang],
+        sealed=sealed,
+    )
+    if outcome is limits[0]:
+        message = _("You have sent a lot of requests. Please try again in an hour.")
+        return _form_page(request, lang, values, [("phone", message)], 429)
+    if isinstance(outcome, Limit):
+        message = _("We already have requests from this number. A youth worker will be in touch.")
+        return _form_page(request, lang, values, [("phone", message)], 429)
+    reference = outcome.reference
     return RedirectResponse(
         f"/{lang}/callback/sent?ref={reference}", status_code=303, headers=NO_STORE
     )
