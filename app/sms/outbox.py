@@ -18,7 +18,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import ColumnElement, Engine, func, or_
+from sqlalchemy import ColumnElement, Engine, delete, func, or_
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select, update
 
 from app.callbacks.requests import Keys
@@ -145,15 +146,20 @@ def _pause(db: Session, now: datetime) -> None:
     until = aware(oldest) + CAP_WINDOW if oldest else now + CAP_WINDOW
     if paused_until(db, now) is None:  # warn once per pause, not once per batch
         log.warning("Hourly SMS cap reached: sending paused until %s", until.isoformat())
-    db.merge(AppSetting(key=PAUSED_KEY, value=until.isoformat()))
-    db.commit()
+    try:
+        db.merge(AppSetting(key=PAUSED_KEY, value=until.isoformat()))
+        db.commit()
+    except IntegrityError:
+        db.rollback()  # another sender paused sending at the same moment: its pause stands
 
 
 def _resume(db: Session) -> None:
-    setting = db.get(AppSetting, PAUSED_KEY)
-    if setting is not None:
-        db.delete(setting)
-        db.commit()
+    if db.get(AppSetting, PAUSED_KEY) is None:
+        return
+    # A plain DELETE: another sender may have resumed already, and that is fine.
+    resumed = db.exec(delete(AppSetting).where(col(AppSetting.key) == PAUSED_KEY)).rowcount
+    db.commit()
+    if resumed:
         log.warning("Hourly SMS cap no longer reached: sending resumed")
 
 
