@@ -7,13 +7,15 @@ from fastapi import FastAPI, Request
 from fastapi.middleware.gzip import GZipMiddleware
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app.admin.access import SignInNeededError, admin_error, redirect
 from app.content import SOURCE_LANGUAGE, load_content
 from app.database import make_engine
-from app.directory.cache import PageCache
+from app.directory.cache import PageCache, ResponseCache
 from app.directory.files import read_listing_files
+from app.directory.revision import DirectoryRevision
 from app.pages import build_site
 from app.routes import (
     admin_auth,
@@ -60,7 +62,11 @@ def create_app(settings: Settings | None = None) -> PublicSite:
     api.state.site = site
     api.state.language_codes = list(content.languages)
     api.state.needs = needs
+    api.state.directory_revision = DirectoryRevision(
+        api.state.engine, settings.directory_refresh_seconds
+    )
     api.state.directory_cache = PageCache()
+    api.state.api_cache = ResponseCache()
     api.state.sleep = time.sleep
     api.state.login_delay = 0.5
     # Pages rendered per request (the directory) are compressed here; cached pages never get here.
@@ -86,7 +92,8 @@ def create_app(settings: Settings | None = None) -> PublicSite:
         return Response(str(error.detail), status_code=error.status_code, headers=error.headers)
 
     @api.exception_handler(DBAPIError)
-    def database_unavailable(request: Request, error: DBAPIError) -> Response:
+    @api.exception_handler(PoolTimeoutError)  # every connection busy for the pool's timeout
+    def database_unavailable(request: Request, error: Exception) -> Response:
         # Never a traceback and never a dead end: say what to do instead, with help-now numbers.
         logging.getLogger(__name__).error(
             "database error on %s: %s", request.url.path, type(error).__name__

@@ -36,6 +36,9 @@ class Settings(BaseSettings):
     # Addresses of the load balancer(s) whose X-Forwarded-For is trusted; unset: none.
     forwarded_allow_ips: str | None = None
     content_dir: Path = PROJECT_ROOT / "content"
+    # How old this process's copy of the directory revision may get: a listing change saved on
+    # another instance shows here within this many seconds (on this instance, at once).
+    directory_refresh_seconds: float = Field(default=1.0, ge=0, le=60)
 
     sms_backend: Literal["console", "twilio"] = "console"
     twilio_account_sid: str | None = None

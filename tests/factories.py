@@ -8,6 +8,7 @@ from sqlmodel import Session, select
 
 from app.directory.files import NeedsFile, ServiceFile, read_listing_files
 from app.directory.importer import import_listings
+from app.directory.revision import bump_directory_revision
 from app.models import (
     Attribute,
     Contact,
@@ -173,6 +174,8 @@ def add_many_services(session: Session, count: int, need: str = "pressured") -> 
         (Attribute, attributes),
     ]:
         session.execute(insert(model), rows)  # type: ignore[arg-type]
+    # As the importer does: a bulk load is a directory change every instance's cache must see.
+    bump_directory_revision(session)
     session.commit()
 
 

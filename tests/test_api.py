@@ -11,6 +11,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 from sqlmodel import Session
 
+from app.directory.revision import bump_directory_revision
+from app.models import Service
 from tests.factories import load_needs, load_shipped_listings, make_service
 from tests.oruk_rows import add_everything, add_location, add_many_services, counted_statements
 from tests.oruk_schemas import (
@@ -438,10 +440,15 @@ def test_listing_and_showing_services_cost_the_same_few_queries_with_5_or_5000_s
         "at locations": "/api/v1/service_at_locations?per_page=100",
     }
 
+    tracker = client.app.app.state.directory_revision  # type: ignore[attr-defined]
+    tracker.refresh_seconds = 0  # read the revision on every request: changes show at once
+
     def measure() -> dict[str, int]:
         counts = {}
         for name, path in paths.items():
             client.get(path)  # warm: the pool opens connections outside the count
+            bump_directory_revision(db)  # a change, so a cached list is made again and counted
+            db.commit()
             with counted_statements(client) as statements:
                 assert client.get(path).status_code == 200
             counts[name] = len(statements)
@@ -455,5 +462,43 @@ def test_listing_and_showing_services_cost_the_same_few_queries_with_5_or_5000_s
     assert client.get("/api/v1/services").json()["total_items"] == 5000
     assert client.get("/api/v1/service_at_locations").json()["total_items"] == 5000
     assert few == many, (few, many)
-    assert many["list"] <= 2 and many["filtered"] <= 2 and many["at locations"] <= 2
+    # Lists: the revision row, then the count and the page (services at locations are not cached).
+    assert many["list"] <= 3 and many["filtered"] <= 3 and many["at locations"] <= 3
     assert many["full"] <= 9
+
+
+def test_a_repeated_list_is_answered_from_memory_until_a_change_is_saved(
+    client: TestClient, db: Session
+) -> None:
+    service = make_service(db, "First line")
+    seconds = [1000.0]
+    tracker = client.app.app.state.directory_revision  # type: ignore[attr-defined]
+    tracker.clock = lambda: seconds[0]
+    path = "/api/v1/services?per_page=10"
+    gzip_only = {"Accept-Encoding": "gzip"}
+
+    first = client.get(path, headers=gzip_only)
+    with counted_statements(client) as statements:
+        again = client.get(path, headers=gzip_only)
+        plain = client.get(path, headers={"Accept-Encoding": "identity"})
+        unchanged = client.get(path, headers={"If-None-Match": first.headers["etag"]})
+
+    assert statements == []
+    assert again.content == first.content and again.headers["content-encoding"] == "gzip"
+    assert again.headers["content-type"] == "application/json"
+    assert again.headers["access-control-allow-origin"] == "*"
+    assert plain.json() == first.json() and "content-encoding" not in plain.headers
+    assert plain.headers["etag"] == first.headers["etag"]
+    assert unchanged.status_code == 304 and unchanged.headers["etag"] == first.headers["etag"]
+    assert_valid_page(first.json(), "/services")
+    assert_valid(first.json()["contents"][0], SERVICE_LIST_ITEM)
+
+    renamed = db.get(Service, service.id)
+    assert renamed is not None
+    renamed.name = "Renamed line"
+    bump_directory_revision(db)  # saved on another instance (another engine, same database)
+    db.commit()
+    assert client.get(path).json()["contents"][0]["name"] == "First line"  # for up to a second
+    seconds[0] += tracker.refresh_seconds
+    changed = client.get(path, headers={"If-None-Match": first.headers["etag"]})
+    assert changed.status_code == 200 and changed.json()["contents"][0]["name"] == "Renamed line"

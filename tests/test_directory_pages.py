@@ -1,7 +1,10 @@
 """The public help directory: filters, order, listings in the reader's language, problem reports."""
 
+import time as time_module
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, time
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -9,7 +12,10 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine, event, func
 from sqlmodel import Session, select
 
-from app.models import ProblemReport, Service, utcnow
+from app.directory.revision import bump_directory_revision
+from app.main import create_app
+from app.models import ProblemReport, Service
+from app.settings import Settings
 from tests.factories import EVERY_DAY, load_needs, load_shipped_listings, make_service
 from tests.helpers import PageParts
 
@@ -240,30 +246,112 @@ def count_queries(engine: Engine, client: TestClient, path: str) -> int:
     return len(statements)
 
 
+class RevisionClock:
+    """Stands in for the monotonic clock of an app's directory revision: tests move it on."""
+
+    def __init__(self, client: TestClient) -> None:
+        self.now = 1000.0
+        tracker = client.app.app.state.directory_revision  # type: ignore[attr-defined]
+        tracker.clock = lambda: self.now
+        self.refresh_seconds: float = tracker.refresh_seconds
+
+    def wait_for_refresh(self) -> None:
+        self.now += self.refresh_seconds + 0.001
+
+
+@pytest.fixture
+def revision_clock(directory: TestClient) -> RevisionClock:
+    return RevisionClock(directory)
+
+
 def test_the_directory_uses_the_same_few_queries_for_5_or_5000_services(
-    directory: TestClient, db: Session, migrated_engine: Engine
+    directory: TestClient, db: Session, revision_clock: RevisionClock
 ) -> None:
     from tests.factories import add_many_services
 
     app_engine = directory.app.app.state.engine  # type: ignore[attr-defined]
+    path = "/en/help?need=pressured&area=LU1&age=15"
     add_many_services(db, 5)
-    few = count_queries(app_engine, directory, "/en/help?need=pressured&area=LU1&age=15")
+    few = count_queries(app_engine, directory, path)
     add_many_services(db, 4995)
-    many = count_queries(app_engine, directory, "/en/help?need=pressured&area=LU1&age=15")
+    revision_clock.wait_for_refresh()
+    many = count_queries(app_engine, directory, path)
 
     assert few == many
     assert many <= 12
+    assert len(names_on(directory.get(path).text)) == 20
+    assert count_queries(app_engine, directory, path) == 0  # served from memory
 
 
-def test_a_saved_change_shows_in_the_directory_at_once(directory: TestClient, db: Session) -> None:
+def test_a_page_of_a_5000_listing_directory_shows_who_can_help_now_first(
+    directory: TestClient, db: Session
+) -> None:
+    from tests.factories import add_many_services
+
+    make_service(db, "Unknown hours", needs=["pressured"])
+    make_service(db, "Closed today", needs=["pressured"], hours=[("TH", time(9), time(17))])
+    make_service(
+        db, "Open all the time", needs=["pressured"], hours=[(EVERY_DAY, time(0), time(0))]
+    )
+    add_many_services(db, 5000)  # all open 9 to 5 on weekdays: open now, on Wednesday at noon
+
+    first = directory.get("/en/help?need=pressured&area=LU1")
+    last = directory.get("/en/help?need=pressured&area=LU1&page=251")
+
+    assert names_on(first.text)[:5] == [
+        "Open all the time",
+        "Service 0",
+        "Service 1",
+        "Service 10",
+        "Service 100",
+    ]
+    assert names_on(last.text) == ["Service 999", "Closed today", "Unknown hours"]
+    assert "Closed now. Opens tomorrow at 09:00" in last.text
+
+
+def test_concurrent_requests_for_one_uncached_page_render_it_once(
+    directory: TestClient, db: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from app.routes import directory as directory_routes
+
+    make_service(db, "Only line", needs=["pressured"])
+    searches: list[str] = []
+    real_find = directory_routes.find_services
+
+    def slow_find(*args: Any, **kwargs: Any) -> Any:
+        searches.append("search")
+        time_module.sleep(0.3)  # a big directory: the other requests arrive meanwhile
+        return real_find(*args, **kwargs)
+
+    monkeypatch.setattr(directory_routes, "find_services", slow_find)
+    with ThreadPoolExecutor(max_workers=16) as pool:
+        responses = list(pool.map(lambda _: directory.get("/en/help?need=pressured"), range(16)))
+
+    assert [response.status_code for response in responses] == [200] * 16
+    assert all("Only line" in response.text for response in responses)
+    assert searches == ["search"]
+    assert directory.app.app.state.directory_cache.made == 1  # type: ignore[attr-defined]
+
+
+def test_a_change_saved_on_this_instance_shows_at_once_and_on_another_within_the_interval(
+    directory: TestClient, db: Session, settings: Settings, revision_clock: RevisionClock
+) -> None:
     service = make_service(db, "Old name")
     assert "Old name" in directory.get("/en/help").text
+    with TestClient(create_app(settings)) as other_instance:  # the same database
+        assert "Old name" in other_instance.get("/en/help").text
+        engine = other_instance.app.app.state.engine  # type: ignore[attr-defined]
 
-    service.name = "New name"
-    service.last_modified = utcnow()
-    db.add(service)
-    db.commit()
+        with Session(engine) as session:  # an editor saves on the other instance
+            renamed = session.get(Service, service.id)
+            assert renamed is not None
+            renamed.name = "New name"
+            bump_directory_revision(session)
+            session.commit()
 
+        assert "New name" in other_instance.get("/en/help").text
+    assert "Old name" in directory.get("/en/help").text  # cached here, for up to a second
+    revision_clock.wait_for_refresh()
     page = directory.get("/en/help").text
     assert "New name" in page and "Old name" not in page
 

@@ -4,6 +4,7 @@ import time
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import create_engine
 
 from app.callbacks.form import form_token
 from app.database import make_engine
@@ -101,4 +102,19 @@ def test_when_the_database_is_down_the_card_still_works_and_forms_say_what_to_do
         assert "try again" in response.text.lower()
         assert 'href="tel:08001111"' in response.text or "0800 1111" in response.text
         assert "Traceback" not in response.text
+    assert api.status_code == 503 and api.json()["detail"]
+
+
+def test_when_every_database_connection_is_busy_pages_say_try_again(client: TestClient) -> None:
+    app = client.app.app  # type: ignore[attr-defined]
+    busy = create_engine(app.state.engine.url, pool_size=1, max_overflow=0, pool_timeout=0.2)
+    app.state.engine = busy
+
+    with busy.connect():  # the only connection, held by someone else
+        directory = client.get("/en/help?area=LU1")
+        api = client.get("/api/v1/services?per_page=3")
+
+    assert directory.status_code == 503
+    assert "try again" in directory.text.lower()
+    assert "Traceback" not in directory.text
     assert api.status_code == 503 and api.json()["detail"]

@@ -9,6 +9,7 @@ from sqlmodel import Session, col, func, select
 from app.admin.access import Staff
 from app.admin.audit import record
 from app.admin.listing_checks import MAX_TEXT, WEB_ADDRESS, Errors, check_length
+from app.directory.revision import bump_directory_revision
 from app.models import Organization, ProblemReport, Service
 
 REPORTS_SHOWN = 200
@@ -78,6 +79,7 @@ def save_organization(
     organization.description = values.description
     organization.website = values.website
     db.add(organization)
+    bump_directory_revision(db)  # the API shows each service's organisation
     changed = [name for name, new in _as_text(organization).items() if before.get(name, "") != new]
     db.flush()
     record(

@@ -4,9 +4,10 @@ All times are wall-clock times in Europe/London. Intervals are built for each ca
 compared in UTC, so the answers stay right across midnight and on the days the clocks change.
 """
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_time, get_day_names
@@ -16,6 +17,18 @@ from app.models import Schedule
 LONDON = ZoneInfo("Europe/London")
 DAY_CODES = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
 Gettext = Callable[[str], str]
+
+
+class Hours(NamedTuple):
+    """One set of opening hours without the rest of its row: what ordering the directory needs."""
+
+    byday: str
+    opens_at: time
+    closes_at: time
+
+
+# A Schedule row, or just its hours.
+AnyHours = Schedule | Hours
 
 
 @dataclass(frozen=True)
@@ -38,11 +51,11 @@ class OpeningState:
         return (3, 0.0)
 
 
-def _days(schedule: Schedule) -> set[str]:
+def _days(schedule: AnyHours) -> set[str]:
     return {day.strip() for day in schedule.byday.split(",")}
 
 
-def _intervals(schedules: Iterable[Schedule], around: date) -> Iterator[tuple[datetime, datetime]]:
+def _intervals(schedules: Iterable[AnyHours], around: date) -> Iterator[tuple[datetime, datetime]]:
     for offset in range(-1, 8):
         day = around + timedelta(days=offset)
         code = DAY_CODES[day.weekday()]
@@ -56,11 +69,11 @@ def _intervals(schedules: Iterable[Schedule], around: date) -> Iterator[tuple[da
             yield start.astimezone(UTC), end.astimezone(UTC)
 
 
-def is_24_hours(schedule: Schedule) -> bool:
+def is_24_hours(schedule: AnyHours) -> bool:
     return schedule.opens_at == schedule.closes_at
 
 
-def opening_state(schedules: list[Schedule], now: datetime) -> OpeningState:
+def opening_state(schedules: Sequence[AnyHours], now: datetime) -> OpeningState:
     if not schedules:
         return OpeningState(False, False, False, None, None)
     now_utc = now.astimezone(UTC)

@@ -1,8 +1,8 @@
 """Finding help services: filters, the order that puts help available now first, and one listing.
 
 The number of queries is the same whatever the size of the directory: one query finds the matching
-services, one loads their opening hours for ordering, and the page's listings are loaded in full
-with one query per kind of child row.
+services with their opening hours (plain rows, for ordering), and only the page's listings are
+loaded in full, with one query per kind of child row.
 """
 
 import re
@@ -10,12 +10,15 @@ import uuid
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime
+from typing import NamedTuple
 
 from sqlalchemy import ColumnElement, and_, exists, or_
+from sqlalchemy import select as sa_select
 from sqlalchemy.orm import selectinload
 from sqlmodel import Session, col, select
+from sqlmodel.sql.expression import Select
 
-from app.directory.hours import OpeningState, opening_state
+from app.directory.hours import Hours, OpeningState, opening_state
 from app.models import Attribute, Contact, Schedule, Service, ServiceArea, TaxonomyTerm
 
 PAGE_SIZE = 20
@@ -37,6 +40,15 @@ class Found:
     state: OpeningState
 
 
+class Match(NamedTuple):
+    id: uuid.UUID
+    verified: bool
+    name: str
+
+
+HOURS_COLUMNS = (col(Schedule.byday), col(Schedule.opens_at), col(Schedule.closes_at))
+
+
 @dataclass(frozen=True)
 class Results:
     listings: list[Found]
@@ -55,7 +67,7 @@ def _visible() -> ColumnElement[bool]:
     return and_(col(Service.published).is_(True), col(Service.archived).is_(False))
 
 
-def _matching(filters: Filters) -> object:
+def _matching(filters: Filters) -> Select[uuid.UUID, bool, str]:
     query = select(Service.id, Service.verified, Service.name).where(_visible())
     if filters.need:
         with_need = (
@@ -79,22 +91,45 @@ def _matching(filters: Filters) -> object:
 
 
 def find_services(session: Session, filters: Filters, now: datetime) -> Results:
-    matching = _matching(filters)
-    rows = session.exec(matching).all()  # type: ignore[call-overload]
-    ids = select(matching.subquery().c.id)  # type: ignore[attr-defined]
-    schedules: dict[uuid.UUID, list[Schedule]] = defaultdict(list)
-    for schedule in session.exec(select(Schedule).where(col(Schedule.service_id).in_(ids))):
-        schedules[schedule.service_id].append(schedule)
-    states = {row.id: opening_state(schedules[row.id], now) for row in rows}
+    """One page of matching services, those that can help now first.
+
+    Ordering needs every match's opening hours, so matches and hours are read as plain rows, and
+    the opening state is worked out once per distinct timetable (many services share one, like
+    "Monday to Friday, 9 to 5"); only the page shown is loaded in full.
+    """
+    matched = _matching(filters).subquery()
+    # Plain rows through the connection: no ORM objects for thousands of matches.
+    query = sa_select(matched.c.id, matched.c.verified, matched.c.name, *HOURS_COLUMNS).outerjoin(
+        Schedule, col(Schedule.service_id) == matched.c.id
+    )
+    rows: dict[uuid.UUID, Match] = {}
+    hours: dict[uuid.UUID, list[Hours]] = defaultdict(list)
+    for service_id, verified, name, byday, opens_at, closes_at in session.connection().execute(
+        query
+    ):
+        rows.setdefault(service_id, Match(service_id, verified, name))
+        if byday is not None:
+            hours[service_id].append(Hours(byday, opens_at, closes_at))
+    by_timetable: dict[frozenset[Hours], OpeningState] = {}
+
+    def state_of(service_id: uuid.UUID) -> OpeningState:
+        own = hours.get(service_id, [])
+        timetable = frozenset(own)
+        if timetable not in by_timetable:
+            by_timetable[timetable] = opening_state(own, now)
+        return by_timetable[timetable]
+
+    states = {service_id: state_of(service_id) for service_id in rows}
+    found = list(rows.values())
     if filters.open_now:
-        rows = [row for row in rows if states[row.id].open_now]
-    rows.sort(key=lambda row: (states[row.id].sort_key, not row.verified, row.name.lower()))
-    pages = max(1, -(-len(rows) // PAGE_SIZE))
+        found = [row for row in found if states[row.id].open_now]
+    found.sort(key=lambda row: (states[row.id].sort_key, not row.verified, row.name.lower()))
+    pages = max(1, -(-len(found) // PAGE_SIZE))
     page = min(max(filters.page, 1), pages)
-    chosen = [row.id for row in rows[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]]
+    chosen = [row.id for row in found[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]]
     services = {service.id: service for service in load_services(session, chosen)}
-    listings = [Found(services[sid], states[sid]) for sid in chosen]
-    return Results(listings=listings, total=len(rows), page=page, pages=pages)
+    listings = [Found(services[sid], states[sid]) for sid in chosen if sid in services]
+    return Results(listings=listings, total=len(found), page=page, pages=pages)
 
 
 def load_services(session: Session, ids: list[uuid.UUID]) -> list[Service]:

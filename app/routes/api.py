@@ -7,24 +7,25 @@ Other directories reuse the listings through it. Rules every endpoint keeps:
 - errors as JSON `{"detail": "..."}`: 400 for a bad parameter, 404 for an unknown id or path;
 - unpublished and archived services never appear, whatever the endpoint;
 - a fixed number of queries per request whatever the page size or table size: children are
-  loaded with `selectinload`, and `raiseload` turns any forgotten lazy load into an error.
+  loaded with `selectinload`, and `raiseload` turns any forgotten lazy load into an error;
+- the services list is answered from memory while the directory is unchanged (see
+  `CACHED_OPERATIONS`): a change shows at once on the instance that saved it, within about a
+  second on the others.
 """
 
-import hashlib
 import uuid
 from collections.abc import Callable, Coroutine
-from datetime import datetime
 from functools import cache
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse, Response
 from fastapi.routing import APIRoute
 from sqlalchemy import func
 from sqlalchemy.orm import joinedload
-from sqlmodel import col, select
+from sqlmodel import Session, col, select
 
 from app.database import SessionDep
 from app.directory import oruk
@@ -32,7 +33,6 @@ from app.directory.oruk_queries import (
     PageRequest,
     ServiceFilters,
     full_service_options,
-    parse_moment,
     rel,
     service_at_location_query,
     service_conditions,
@@ -40,65 +40,34 @@ from app.directory.oruk_queries import (
     visible,
 )
 from app.models import Location, Service, ServiceAtLocation, Taxonomy, TaxonomyTerm
+from app.routes.api_cache import answer_from_cache, etag_for, matches
+from app.routes.api_params import (
+    ApiError,
+    FiltersDep,
+    PageDep,
+    describe_validation_error,
+    parse_id,
+)
 
 API_PREFIX = "/api/v1"
 HSDS_VERSION = "3.0"
 PROFILE_URL = "https://ref.openreferraluk.org/"
-DEFAULT_PER_PAGE = 50
-MAX_PER_PAGE = 100
-MAX_PAGE = 1_000_000  # an offset beyond this fits no directory and would overflow SQL
-MAX_AGE = 150
 # Shared caches may keep a response, but must check it is still current (cheap: ETag and 304).
 CACHE_CONTROL = "public, no-cache"
 CORS_HEADERS = {"Access-Control-Allow-Origin": "*", "Access-Control-Expose-Headers": "ETag"}
 SCHEMA_BASE = "https://raw.githubusercontent.com/openreferral/uk-profile/main/schema/"
-
-PARAMETER_RULES = {
-    "page": "page must be a whole number, 1 or more",
-    "per_page": f"per_page must be a whole number from 1 to {MAX_PER_PAGE}",
-    "minimum_age": f"minimum_age must be a whole number of years from 0 to {MAX_AGE}",
-    "maximum_age": f"maximum_age must be a whole number of years from 0 to {MAX_AGE}",
-    "taxonomy_term_id": "taxonomy_term_id must be a UUID",
-    "taxonomy_id": "taxonomy_id must be a UUID",
-    "search": "search must be at most 200 characters",
-}
-
-
-class ApiError(Exception):
-    """Ends a request with a JSON error: raised anywhere inside an API handler."""
-
-    def __init__(self, status_code: int, detail: str) -> None:
-        super().__init__(detail)
-        self.status_code = status_code
-        self.detail = detail
-
-
-def describe_validation_error(error: RequestValidationError) -> str:
-    messages: list[str] = []
-    for item in error.errors():
-        location = item.get("loc") or ("parameter",)
-        name = str(location[-1])
-        rule = PARAMETER_RULES.get(name, f"{name}: {item.get('msg', 'is not valid')}")
-        given = item.get("input")
-        messages.append(f"{rule} (got {str(given)[:100]!r})" if isinstance(given, str) else rule)
-    return "; ".join(dict.fromkeys(messages)) or "Bad parameters"
-
-
-def etag_for(body: bytes) -> str:
-    # Weak: the app may gzip the same JSON, which changes the bytes but not the meaning.
-    return f'W/"{hashlib.sha256(body).hexdigest()[:32]}"'
-
-
-def matches(if_none_match: str, etag: str) -> bool:
-    tags = {tag.strip().removeprefix("W/") for tag in if_none_match.split(",")}
-    return "*" in tags or etag.removeprefix("W/") in tags
+# Answered from memory while the directory revision stays the same (`app/routes/api_cache.py`).
+# Only the services list: every write that changes a listing or organisation bumps the revision,
+# but an import that changes only the needs vocabulary does not, so taxonomies are not cached.
+CACHED_OPERATIONS = {"getPaginatedListOfServices"}
 
 
 def finish(request: Request, response: Response) -> Response:
     response.headers.update(CORS_HEADERS)
     if response.status_code != 200:
         return response
-    etag = etag_for(bytes(response.body))
+    # Cached lists carry the ETag of their uncompressed JSON; other answers get one here.
+    etag = response.headers.get("ETag") or etag_for(bytes(response.body))
     if matches(request.headers.get("if-none-match", ""), etag):
         headers = {"ETag": etag, "Cache-Control": CACHE_CONTROL, **CORS_HEADERS}
         return Response(status_code=304, headers=headers)
@@ -112,10 +81,14 @@ class OpenReferralRoute(APIRoute):
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handle = super().get_route_handler()
+        cached = self.operation_id in CACHED_OPERATIONS
 
         async def handle_by_api_rules(request: Request) -> Response:
             try:
-                response = await handle(request)
+                if cached:
+                    response = await answer_from_cache(request, handle)
+                else:
+                    response = await handle(request)
             except RequestValidationError as error:
                 response = problem(400, describe_validation_error(error))
             except ApiError as error:
@@ -139,72 +112,6 @@ router = APIRouter(
     tags=["Open Referral UK"],
     responses=ERROR_RESPONSES,
 )
-
-
-# --- parameters ---------------------------------------------------------------------------------
-
-
-def page_request(
-    page: Annotated[
-        int, Query(ge=1, le=MAX_PAGE, description=f"Page number, from 1 to {MAX_PAGE}.")
-    ] = 1,
-    per_page: Annotated[
-        int, Query(ge=1, le=MAX_PER_PAGE, description=f"Results per page, 1 to {MAX_PER_PAGE}.")
-    ] = DEFAULT_PER_PAGE,
-) -> PageRequest:
-    return PageRequest(number=page, size=per_page)
-
-
-def age_query(description: str) -> Any:
-    return Query(ge=0, le=MAX_AGE, description=description)
-
-
-def service_filters(
-    search: Annotated[
-        str | None, Query(max_length=200, description="Words in name or description.")
-    ] = None,
-    taxonomy_term_id: Annotated[uuid.UUID | None, Query(description="Has this term.")] = None,
-    taxonomy_id: Annotated[
-        uuid.UUID | None, Query(description="Has a term of this taxonomy.")
-    ] = None,
-    minimum_age: Annotated[int | None, age_query("Accepts someone this age or older.")] = None,
-    maximum_age: Annotated[int | None, age_query("Accepts someone this age or younger.")] = None,
-    modified_after: Annotated[
-        str | None, Query(description="Changed on or after this ISO 8601 date or date-time.")
-    ] = None,
-) -> ServiceFilters:
-    if minimum_age is not None and maximum_age is not None and minimum_age > maximum_age:
-        raise ApiError(400, "minimum_age must not be more than maximum_age")
-    return ServiceFilters(
-        search=search.strip() if search and search.strip() else None,
-        taxonomy_term_id=taxonomy_term_id,
-        taxonomy_id=taxonomy_id,
-        minimum_age=minimum_age,
-        maximum_age=maximum_age,
-        modified_after=moment(modified_after) if modified_after else None,
-    )
-
-
-PageDep = Annotated[PageRequest, Depends(page_request)]
-FiltersDep = Annotated[ServiceFilters, Depends(service_filters)]
-
-
-def moment(value: str) -> datetime:
-    try:
-        return parse_moment(value)
-    except ValueError:
-        raise ApiError(
-            400,
-            "modified_after must be an ISO 8601 date or date-time, such as 2026-01-31 or "
-            f"2026-01-31T09:00:00Z (got {value[:100]!r})",
-        ) from None
-
-
-def parse_id(value: str, kind: str) -> uuid.UUID:
-    try:
-        return uuid.UUID(value)
-    except ValueError:
-        raise ApiError(404, f"No {kind} with id {value[:100]!r}") from None
 
 
 def paginated(page: PageRequest, total: int, contents: list[oruk.JSONObject]) -> Response:
@@ -242,6 +149,10 @@ async def about(request: Request) -> Response:
 )
 def list_services(session: SessionDep, page: PageDep, filters: FiltersDep) -> Response:
     """Services with their one-to-one fields, filtered and paginated."""
+    return JSONResponse(services_page(session, page, filters))
+
+
+def services_page(session: Session, page: PageRequest, filters: ServiceFilters) -> oruk.JSONObject:
     conditions = service_conditions(filters)
     total = session.exec(select(func.count()).select_from(Service).where(*conditions)).one()
     rows = session.exec(
@@ -252,7 +163,8 @@ def list_services(session: SessionDep, page: PageDep, filters: FiltersDep) -> Re
         .limit(page.size)
         .options(*summary_options())
     ).all()
-    return paginated(page, total, [oruk.service_summary(row) for row in rows])
+    contents = [oruk.service_summary(row) for row in rows]
+    return oruk.page_envelope(page.number, page.size, total, contents)
 
 
 @router.get(

@@ -7,9 +7,10 @@ from urllib.parse import urlencode
 
 from fastapi import APIRouter, Form, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlmodel import Session
 
 from app.database import SessionDep
-from app.directory.cache import directory_version, respond
+from app.directory.cache import respond
 from app.directory.hours import opening_state
 from app.directory.present import Gettext, needs_in, present
 from app.directory.search import Filters, find_service, find_services, postcode_district
@@ -48,20 +49,24 @@ def _parse_filters(
 
 
 @router.get("/{lang}/help", include_in_schema=False)
-def directory(lang: str, request: Request, session: SessionDep) -> Response:
+async def directory(lang: str, request: Request) -> Response:
+    """The directory page: from memory when cached, so a hit never waits for the database."""
     renderer = renderer_for(request, lang)
     now = current_time(request)
+    revision = await request.app.state.directory_revision.current()
     query = tuple(sorted(request.query_params.multi_items()))
-    key = ("help", lang, query, directory_version(session, now))
+    # The minute is in the key because "open now" and "opens at" change with the clock.
+    key = ("help", lang, query, revision, now.strftime("%Y%m%d%H%M"))
 
     def render() -> tuple[str, int]:
         gettext = renderer.gettext[lang]
         needs = needs_in(request.app.state.needs, lang)
         filters, raw, errors = _parse_filters(request, {need.code for need in needs}, gettext)
-        results = find_services(session, filters, now)
-        listings = [
-            present(f.service, f.state, lang, gettext, now, needs) for f in results.listings
-        ]
+        with Session(request.app.state.engine) as session:
+            results = find_services(session, filters, now)
+            listings = [
+                present(f.service, f.state, lang, gettext, now, needs) for f in results.listings
+            ]
         html = renderer.render(
             lang,
             "help.html",
@@ -76,7 +81,7 @@ def directory(lang: str, request: Request, session: SessionDep) -> Response:
         )
         return html, 400 if errors else 200
 
-    return respond(request, request.app.state.directory_cache.get_or_render(key, render))
+    return respond(request, await request.app.state.directory_cache.get_or_render(key, render))
 
 
 def _listing_page(

@@ -489,6 +489,55 @@ class Nginx:
             stop_process(self.process, "nginx", signal.SIGQUIT)
 
 
+@dataclass
+class Ceiling:
+    """tests/perf/ceiling_app.py under Granian with the service's worker count."""
+
+    workdir: Path
+    workers: int
+    port: int = field(default_factory=free_port)
+    process: subprocess.Popen[bytes] | None = None
+
+    def start(self, gzipped: bytes, headers: dict[str, str]) -> None:
+        body, listed = self.workdir / "ceiling-body", self.workdir / "ceiling-headers.json"
+        body.write_bytes(gzipped)
+        kept = {k: v for k, v in headers.items() if k not in ("content-length", "date", "server")}
+        listed.write_text(json.dumps(kept))
+        env = {
+            **os.environ,
+            "CEILING_BODY": str(body),
+            "CEILING_HEADERS": str(listed),
+            "PYTHONPATH": str(REPO),
+        }
+        command = [
+            sys.executable,
+            *("-m", "granian", "--interface", "asgi", "--no-ws", "--log-level", "warning"),
+            *("--host", "127.0.0.1", "--port", str(self.port), "--workers", str(self.workers)),
+            "tests.perf.ceiling_app:app",
+        ]
+        self.process = subprocess.Popen(
+            command,
+            cwd=REPO,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=(self.workdir / "ceiling.log").open("ab"),
+            start_new_session=True,
+        )
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            with contextlib.suppress(OSError, urllib.error.URLError):
+                fetch(f"http://127.0.0.1:{self.port}{CARD_PATH}", {})
+                time.sleep(1)  # every worker up
+                return
+            time.sleep(0.2)
+        raise RuntimeError("the ceiling app did not answer within 30 s")
+
+    def stop(self) -> None:
+        if self.process is not None:
+            stop_process(self.process, "ceiling app")
+
+
 # --- wrk -----------------------------------------------------------------------------------------
 
 
@@ -714,6 +763,21 @@ class Variant:
     idle_busy: float = 0.0  # share of the CPUs busy just before the loads, service idle
 
 
+def measure_ceiling(
+    measure: Any, workdir: Path, workers: int, gzipped: bytes, headers: dict[str, str]
+) -> None:
+    """The bare ASGI app under the same server: what any Python app could reach here."""
+    ceiling = Ceiling(workdir, workers)
+    try:
+        ceiling.start(gzipped, headers)
+        root = ceiling.process.pid if ceiling.process else 0
+        bare = f"http://127.0.0.1:{ceiling.port}{CARD_PATH}"
+        measure("ceiling: bare ASGI app, same bytes, keep-alive", bare, root=root)
+        measure("ceiling: bare ASGI app, same bytes, new connection", bare, close=True, root=root)
+    finally:
+        ceiling.stop()
+
+
 def run_variant(
     variant: Variant,
     database_url: str,
@@ -759,7 +823,7 @@ def run_variant(
         def measure(
             target: str, url: str, *, close: bool = False, root: int = server_root
         ) -> Result:
-            roots = [root] if root == nginx_root else app_roots
+            roots = app_roots if root == server_root else [root]
             if args.warmup > 0:
                 load.run(
                     "warm-up", url, args.warmup, server_root=root, our_roots=roots, close=close
@@ -786,6 +850,7 @@ def run_variant(
                 "nginx static card, new connection", static, close=True, root=nginx_root
             )
             card_close = measure("card /en/, new connection", service.base + CARD_PATH, close=True)
+            measure_ceiling(measure, workdir, args.workers, gzipped, headers)
         if "directory" in wanted:
             directory = measure("directory " + DIRECTORY_PATH, service.base + DIRECTORY_PATH)
         if "api" in wanted:
