@@ -501,7 +501,8 @@ class Ceiling:
     def start(self, gzipped: bytes, headers: dict[str, str]) -> None:
         body, listed = self.workdir / "ceiling-body", self.workdir / "ceiling-headers.json"
         body.write_bytes(gzipped)
-        kept = {k: v for k, v in headers.items() if k not in ("content-length", "date", "server")}
+        skipped = ("content-length", "date", "server", "connection", "transfer-encoding")
+        kept = {k: v for k, v in headers.items() if k not in skipped}
         listed.write_text(json.dumps(kept))
         env = {
             **os.environ,
