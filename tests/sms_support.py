@@ -39,18 +39,23 @@ def fake() -> Iterator[FakeTwilio]:
     yield from running(ACCOUNT_SID, AUTH_TOKEN)
 
 
-@pytest.fixture
-def settings(tmp_path: Path, fake: FakeTwilio) -> Settings:
+def twilio_settings(tmp_path: Path, api_base: str, **overrides: object) -> Settings:
+    """Settings that send through Twilio's API at `api_base` (a fake, or Prism)."""
     return make_settings(
         tmp_path,
         sms_backend="twilio",
         twilio_account_sid=ACCOUNT_SID,
         twilio_auth_token=AUTH_TOKEN,
         twilio_from_number=FROM_NUMBER,
-        twilio_api_base=fake.base_url,
+        twilio_api_base=api_base,
         public_base_url=BASE_URL,
-        sender_in_serve=False,
+        **overrides,
     )
+
+
+@pytest.fixture
+def settings(tmp_path: Path, fake: FakeTwilio) -> Settings:
+    return twilio_settings(tmp_path, fake.base_url, sender_in_serve=False)
 
 
 def make_sender(engine: Engine, settings: Settings, **changes: object) -> Sender:

@@ -7,8 +7,9 @@ What it proves:
   replaces it sends each text once, as long as the provider never took on the killed request;
 - when the provider did take it on and the worker died before recording that, the text goes out
   twice: the known, rare duplicate of an at-least-once sender (shown here, not hidden);
-- a worker stopped with SIGTERM mid-batch finishes that batch, exits cleanly, and leaves the rest
-  queued for the next worker: nothing lost, nothing sent twice;
+- a worker stopped with SIGTERM mid-batch finishes only the text in flight, puts the rest of its
+  batch back in the queue, and exits cleanly at once; the next worker sends the rest: nothing
+  lost, nothing sent twice, nothing left waiting in "sending" for the sweep;
 - two web instances on one database share the per-number callback limit, and their card scan
   counts add up exactly under concurrent load;
 - two workers on one database send each of 100 texts exactly once between them.
@@ -16,6 +17,7 @@ What it proves:
 The "database unavailable" case is in test_routes.py.
 """
 
+import contextlib
 import os
 import signal
 import socket
@@ -42,7 +44,6 @@ from app.settings import Settings
 from app.sms.delivery import keys_for
 from app.sms.outbox import STUCK_AFTER
 from tests.card_helpers import PHONE, add_batch, counts
-from tests.conftest import make_settings
 from tests.factories import load_shipped_listings
 from tests.sms_fake import FakeTwilio, _shared_spec
 from tests.sms_support import (
@@ -52,6 +53,7 @@ from tests.sms_support import (
     FROM_NUMBER,
     callback_requests,
     outbox,
+    twilio_settings,
 )
 
 WAIT_SECONDS = 30.0
@@ -118,15 +120,7 @@ def fake() -> Iterator[HoldingTwilio]:
 
 @pytest.fixture
 def settings(tmp_path: Path, fake: HoldingTwilio) -> Settings:
-    return make_settings(
-        tmp_path,
-        sms_backend="twilio",
-        twilio_account_sid=ACCOUNT_SID,
-        twilio_auth_token=AUTH_TOKEN,
-        twilio_from_number=FROM_NUMBER,
-        twilio_api_base=fake.base_url,
-        public_base_url=BASE_URL,
-    )
+    return twilio_settings(tmp_path, fake.base_url)
 
 
 class Fleet:
@@ -160,6 +154,7 @@ class Fleet:
                 cwd=self.tmp_path,
                 stdout=log,
                 stderr=subprocess.STDOUT,
+                start_new_session=True,  # so stop_all can reach serve's worker processes too
             )
         self.processes[name] = process
         return process
@@ -190,8 +185,8 @@ class Fleet:
 
     def stop_all(self) -> None:
         for process in self.processes.values():
-            if process.poll() is None:
-                process.kill()
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGKILL)
             process.wait(10)
 
 
@@ -307,13 +302,14 @@ def test_a_worker_killed_after_the_provider_accepted_sends_that_text_again(
     assert sent_again.attempts == 2
 
 
-def test_a_worker_stopped_with_sigterm_mid_batch_finishes_it_and_leaves_the_rest_queued(
+def test_a_worker_stopped_with_sigterm_mid_batch_finishes_the_text_in_flight_and_requeues_the_rest(
     migrated_engine: Engine, settings: Settings, fake: HoldingTwilio, fleet: Fleet
 ) -> None:
     """SIGTERM while the provider holds the 3rd text of a full batch (20 of 25 queued texts).
 
-    The worker finishes the texts it claimed, records them, and exits 0 without claiming more; the
-    5 it never claimed stay queued (none stuck in "sending") and the next worker sends them.
+    The worker finishes and records the 3rd text, sends no other, puts the 17 claimed texts it
+    never started back in the queue (attempts not counted) and exits 0 at once, not after the
+    whole batch. Nothing is left in "sending" for the sweep: the next worker sends the rest.
     """
     bodies = queue_texts(migrated_engine, settings, 25)
     fake.hold(3)
@@ -321,17 +317,23 @@ def test_a_worker_stopped_with_sigterm_mid_batch_finishes_it_and_leaves_the_rest
     fleet.wait_until(fake.holding.is_set, "the worker is mid-send")
     first.send_signal(signal.SIGTERM)
     fleet.wait_until(lambda: "Stopping the SMS sender (SIGTERM)" in fleet.log("first"), "stopping")
-    assert first.poll() is None  # still finishing the batch
+    assert first.poll() is None  # still waiting for the text in flight
     fake.let_go(accept=True)
 
-    assert first.wait(WAIT_SECONDS) == 0, fleet.logs()
+    assert first.wait(10) == 0, fleet.logs()  # promptly: one provider call, not 17 more
+    assert "Stopping: 17 of 17 unsent text(s) put back in the queue" in fleet.log("first")
     assert "SMS sender stopped" in fleet.log("first")
-    assert statuses(migrated_engine) == {"sent": 20, "queued": 5}
-    assert fake.bodies() == Counter(bodies[:20])
+    assert statuses(migrated_engine) == {"sent": 3, "queued": 22}
+    assert fake.bodies() == Counter(bodies[:3])
+    assert len(fake.received) == 3
+    queued = [row for row in outbox(migrated_engine) if row.status == "queued"]
+    assert {(row.attempts, row.claimed_at) for row in queued} == {(0, None)}
 
     fleet.worker("second")
     fleet.wait_until(all_sent(migrated_engine), "the second worker has sent the rest")
     assert_each_sent_once(migrated_engine, fake, bodies)
+    assert {row.attempts for row in outbox(migrated_engine)} == {1}
+    assert "Swept" not in fleet.log("second")
 
 
 def callback_form(secret: str) -> dict[str, str]:

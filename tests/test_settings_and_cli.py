@@ -1,6 +1,7 @@
 """Settings and the command line: safe defaults, no unsafe production start, clear errors."""
 
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -120,6 +121,7 @@ def test_serve_migrates_and_serves_the_card_as_the_container_would(tmp_path: Pat
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
+        start_new_session=True,
     )
     try:
         deadline = time.monotonic() + 30
@@ -135,7 +137,11 @@ def test_serve_migrates_and_serves_the_card_as_the_container_would(tmp_path: Pat
         ready = httpx.get(f"http://127.0.0.1:{port}/readyz")
     finally:
         server.terminate()
-        output, _ = server.communicate(timeout=15)
+        try:
+            output, _ = server.communicate(timeout=40)
+        except subprocess.TimeoutExpired:
+            os.killpg(server.pid, signal.SIGKILL)  # its workers too
+            output, _ = server.communicate()
 
     assert card.status_code == 200
     assert "tel:999" in card.text

@@ -10,13 +10,13 @@ from datetime import timedelta
 
 import pytest
 from sqlalchemy import Engine
-from sqlmodel import Session
+from sqlmodel import Session, col, update
 
 from app.callbacks.requests import phone_hash, team_alert
-from app.models import AppSetting, OptOut
+from app.models import AppSetting, OptOut, OutboundSms
 from app.settings import Settings
 from app.sms.delivery import keys_for, set_opt_out
-from app.sms.outbox import PAUSED_KEY, claim_due, paused_until
+from app.sms.outbox import PAUSED_KEY, claim_due, paused_until, release, sweep
 from app.sms.providers import ConsoleProvider, PermanentSendError, TransientSendError, classify
 from app.sms.worker import SenderThread
 from tests.sms_fake import FakeTwilio
@@ -188,6 +188,73 @@ def test_texts_stuck_in_sending_are_swept_back_and_sent_once(
     [row] = outbox(migrated_engine)
     assert (row.status, row.attempts) == ("sent", 2)
     assert len(fake.accepted) == 1
+
+
+def test_a_stop_during_a_send_finishes_that_text_and_puts_the_rest_back(
+    migrated_engine: Engine, settings: Settings, fake: FakeTwilio
+) -> None:
+    add_fallback_team(migrated_engine, DUTY_1)
+    request_callback(migrated_engine, settings)
+    sender = make_sender(migrated_engine, settings)
+    stop = threading.Event()
+    twilio = sender.provider
+
+    class StopArrivesMidSend:
+        def send(
+            self, to: str, body: str, status_callback: str | None, purpose: str = "text"
+        ) -> str:
+            stop.set()  # SIGTERM, or the app shutting down, while this text is with the provider
+            return twilio.send(to, body, status_callback, purpose)
+
+    sender.provider = StopArrivesMidSend()
+    report = sender.run_once(NOW, stopping=stop.is_set)
+
+    assert (report.claimed, report.sent, report.released) == (2, 1, 1)
+    assert len(fake.received) == 1
+    sent, rest = sorted(outbox(migrated_engine), key=lambda row: row.status != "sent")
+    assert (sent.status, sent.attempts, sent.provider_sid) == ("sent", 1, fake.accepted[0].sid)
+    # Back in the queue as if never claimed: due at once, and the attempt not counted.
+    assert (rest.status, rest.attempts, rest.claimed_at, rest.error_code) == (
+        "queued",
+        0,
+        None,
+        None,
+    )
+
+    sender.provider = twilio
+    assert sender.run_once(NOW).sent == 1
+    assert [(row.status, row.attempts) for row in outbox(migrated_engine)] == [("sent", 1)] * 2
+    assert sorted(item.field("To") for item in fake.accepted) == sorted([DUTY_1, YOUNG_PERSON])
+
+
+def test_a_stopping_sender_releases_only_texts_it_still_holds(
+    migrated_engine: Engine, settings: Settings
+) -> None:
+    add_fallback_team(migrated_engine, DUTY_1)
+    for phone in ("+447700900201", "+447700900202", "+447700900203"):
+        request_callback(migrated_engine, settings, text_ok=False, phone=phone)
+    with Session(migrated_engine) as db:  # this sender claims three team alerts...
+        batch = claim_due(db, NOW, 10)
+    ours, taken_over, swept = (claimed.id for claimed in batch)
+    with Session(migrated_engine) as db:  # ...and is so slow that two of its claims look stuck:
+        db.exec(
+            update(OutboundSms)
+            .where(col(OutboundSms.id).in_([taken_over, swept]))
+            .values(claimed_at=NOW - timedelta(minutes=10))
+        )
+        db.commit()
+        assert sweep(db, NOW) == 2  # another sender's sweep puts them back in the queue
+        [again] = claim_due(db, NOW, 1)  # and claims one of them again
+        assert again.id == taken_over
+
+        assert release(db, batch, NOW) == 1
+        assert release(db, [], NOW) == 0
+    rows = {row.id: row for row in outbox(migrated_engine)}
+    assert (rows[ours].status, rows[ours].attempts, rows[ours].claimed_at) == ("queued", 0, None)
+    # The other sender's claim stands, and the swept text keeps the attempt the sweep left it.
+    assert (rows[taken_over].status, rows[taken_over].attempts) == ("sending", 2)
+    assert aware(rows[taken_over].claimed_at) == NOW
+    assert (rows[swept].status, rows[swept].attempts) == ("queued", 1)
 
 
 def test_two_senders_never_claim_the_same_text(migrated_engine: Engine, settings: Settings) -> None:

@@ -21,18 +21,16 @@ from sqlalchemy import Engine
 from app.settings import Settings
 from app.sms.outbox import Sender
 from app.sms.providers import TwilioProvider
-from tests.conftest import make_settings
 from tests.sms_fake import SPEC_PATH
 from tests.sms_support import (
     ACCOUNT_SID,
     AUTH_TOKEN,
-    BASE_URL,
     DUTY_1,
-    FROM_NUMBER,
     NOW,
     add_fallback_team,
     outbox,
     request_callback,
+    twilio_settings,
 )
 
 PRISM = os.environ.get("PRISM_BIN") or shutil.which("prism")
@@ -70,15 +68,7 @@ def prism_url() -> Iterator[str]:
 
 @pytest.fixture
 def settings(tmp_path: Path, prism_url: str) -> Settings:
-    return make_settings(
-        tmp_path,
-        sms_backend="twilio",
-        twilio_account_sid=ACCOUNT_SID,
-        twilio_auth_token=AUTH_TOKEN,
-        twilio_from_number=FROM_NUMBER,
-        twilio_api_base=prism_url,
-        public_base_url=BASE_URL,
-    )
+    return twilio_settings(tmp_path, prism_url)
 
 
 def test_prism_accepts_every_text_the_sender_sends(

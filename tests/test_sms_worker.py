@@ -16,7 +16,9 @@ from sqlmodel import Session, update
 from app.main import create_app
 from app.models import OutboundSms, utcnow
 from app.settings import Settings
-from app.sms.worker import start_in_process
+from app.sms.outbox import Sender
+from app.sms.providers import ConsoleProvider
+from app.sms.worker import SenderThread, start_in_process, stop_in_process
 from tests.conftest import make_settings
 from tests.sms_support import DUTY_1, add_fallback_team, outbox, request_callback
 
@@ -56,6 +58,46 @@ def test_serve_runs_one_sender_thread_per_process_and_stops_it(
         assert start_in_process(migrated_engine, settings) is None
         assert _wait_until_sent(migrated_engine) == ["sent", "sent"]
     assert _sender_threads() == 0
+
+
+class HoldsTheFirstText(ConsoleProvider):
+    """Keeps the first text "with the provider" until the test lets it go."""
+
+    def __init__(self) -> None:
+        self.in_flight = threading.Event()
+        self.go = threading.Event()
+        self.sent = 0
+
+    def send(self, to: str, body: str, status_callback: str | None, purpose: str = "text") -> str:
+        if self.sent == 0:
+            self.in_flight.set()
+            self.go.wait(10)
+        self.sent += 1
+        return super().send(to, body, status_callback, purpose)
+
+
+def test_stopping_the_sender_thread_mid_batch_finishes_one_text_and_queues_the_other(
+    settings: Settings, migrated_engine: Engine
+) -> None:
+    """App shutdown (`stop_in_process`) while the first of two claimed texts is being sent."""
+    _queue_two_texts_due_now(migrated_engine, settings)
+    provider = HoldsTheFirstText()
+    handle = SenderThread(Sender.from_settings(migrated_engine, settings, provider), 0.05)
+    handle.start()
+    assert provider.in_flight.wait(10)
+    stopping = threading.Thread(target=stop_in_process, args=(handle,))
+    stopping.start()
+    while not handle.stop_event.is_set():
+        time.sleep(0.01)
+    provider.go.set()
+    stopping.join(10)
+
+    assert not handle.thread.is_alive()
+    assert provider.sent == 1
+    assert sorted((row.status, row.attempts) for row in outbox(migrated_engine)) == [
+        ("queued", 0),
+        ("sent", 1),
+    ]
 
 
 def test_the_worker_command_sends_and_stops_cleanly_on_sigterm(

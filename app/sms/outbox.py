@@ -7,6 +7,10 @@ PostgreSQL hands each a different row (`FOR UPDATE SKIP LOCKED`), and on both da
 is a conditional UPDATE that only one sender can win. The database is never held open while the
 provider is called, so a slow provider cannot block the web app.
 
+A sender asked to stop (SIGTERM, app shutdown) stops between texts: the text in flight is
+finished and recorded, and the rest of its batch goes back to the queue at once (`release`)
+rather than waiting in "sending" for the stuck sweep.
+
 A global hourly cap stops sending (texts stay queued) when too many went out in the last hour,
 and sets the `sms_paused_until` app setting for the admin dashboard.
 """
@@ -18,7 +22,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import ColumnElement, Engine, delete, func, or_
+from sqlalchemy import ColumnElement, Engine, and_, delete, func, or_
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select, update
 
@@ -64,6 +68,7 @@ class BatchReport:
     sent: int = 0
     retrying: int = 0
     failed: int = 0
+    released: int = 0
     paused: bool = False
 
 
@@ -261,6 +266,41 @@ def record_failure(
     return status
 
 
+def release(db: Session, batch: list[Claimed], now: datetime) -> int:
+    """Hand back claimed texts this sender never started: queued again, as if never claimed.
+
+    Only rows still "sending" under these very claims change: one the sweep re-queued, or another
+    sender then claimed, is left alone. The claim's attempt is taken back (it was not a failure).
+    Returns how many were released.
+    """
+    if not batch:
+        return 0
+    released = db.exec(
+        update(OutboundSms)
+        .where(
+            col(OutboundSms.status) == "sending",
+            or_(
+                *(
+                    and_(
+                        col(OutboundSms.id) == claimed.id,
+                        col(OutboundSms.attempts) == claimed.attempts,
+                    )
+                    for claimed in batch
+                )
+            ),
+        )
+        .values(
+            status="queued",
+            claimed_at=None,
+            attempts=col(OutboundSms.attempts) - 1,
+            updated_at=now,
+        )
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    db.commit()
+    return int(released)
+
+
 @dataclass
 class Sender:
     """One outbox sender. Safe to run in several threads or processes at once."""
@@ -305,8 +345,14 @@ class Sender:
             log.info("Retention: wiped the personal data of %d callback requests", wiped)
         return wiped
 
-    def run_once(self, now: datetime | None = None) -> BatchReport:
-        """Sweep, then claim and send one batch."""
+    def run_once(
+        self, now: datetime | None = None, stopping: Callable[[], bool] | None = None
+    ) -> BatchReport:
+        """Sweep, then claim and send one batch.
+
+        `stopping` is asked before each text: once it says yes, the texts not yet started are
+        released back to the queue and the batch ends (the text in flight is always finished).
+        """
         now = now or self.clock()
         report = BatchReport()
         with Session(self.engine) as db:
@@ -320,9 +366,19 @@ class Sender:
             batch = claim_due(db, now, min(self.batch_size, room))
         report.claimed = len(batch)
         # The session is closed: no transaction or lock is held while the provider is called.
-        for claimed in batch:
+        for index, claimed in enumerate(batch):
+            if stopping is not None and stopping():
+                self._release(batch[index:], now, report)
+                break
             self._send(claimed, now, report)
         return report
+
+    def _release(self, rest: list[Claimed], now: datetime, report: BatchReport) -> None:
+        with Session(self.engine) as db:
+            report.released = release(db, rest, now)
+        log.info(
+            "Stopping: %d of %d unsent text(s) put back in the queue", report.released, len(rest)
+        )
 
     def _send(self, claimed: Claimed, now: datetime, report: BatchReport) -> None:
         try:
@@ -349,12 +405,15 @@ class Sender:
         report.sent += 1
 
     def run_forever(self, stop: threading.Event, interval: float = 2.0) -> None:
-        """Send until `stop` is set; a full batch goes straight on to the next one."""
+        """Send until `stop` is set; a full batch goes straight on to the next one.
+
+        `stop` also ends a batch between texts (see `run_once`), so stopping waits for one text.
+        """
         while not stop.is_set():
             busy = False
             try:
                 self.retain_if_due()
-                report = self.run_once()
+                report = self.run_once(stopping=stop.is_set)
                 busy = report.claimed >= self.batch_size
             except Exception as error:
                 # Only the type: database errors can quote row values in their message.

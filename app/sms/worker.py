@@ -2,6 +2,8 @@
 
 `serve` starts at most one sender thread per process, however many apps the process builds.
 With `--workers N` each process has its own; that is safe, because claiming a text is atomic.
+Either way, stopping ends the batch between texts: the text in flight is finished and recorded,
+the ones not started go back to the queue, so a stop takes one provider call at most.
 """
 
 import asyncio
@@ -83,7 +85,11 @@ async def sender_lifespan(app: FastAPI) -> AsyncIterator[None]:
 
 
 def run_worker(settings: Settings, interval: float = INTERVAL_SECONDS) -> None:
-    """`python -m app worker`: send in the foreground until SIGTERM or SIGINT."""
+    """`python -m app worker`: send in the foreground until SIGTERM or SIGINT.
+
+    A signal mid-batch lets the text in flight finish, puts the rest of the batch back in the
+    queue, and exits: well within a 10 to 30 s grace period before SIGKILL.
+    """
     from app.database import make_engine
 
     engine = make_engine(settings.database_url)

@@ -6,6 +6,7 @@ Failures leave a full-page screenshot in test-results/.
 """
 
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -206,6 +207,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
         cwd=PROJECT_ROOT,
         stdout=log,
         stderr=subprocess.STDOUT,
+        start_new_session=True,  # a kill below then reaches the server's workers too
     )
     url = f"http://127.0.0.1:{port}"
     try:
@@ -229,7 +231,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
         try:
             process.wait(timeout=15)
         except subprocess.TimeoutExpired:
-            process.kill()
+            os.killpg(process.pid, signal.SIGKILL)
             process.wait()
         log.close()
         if pg_name:
