@@ -186,6 +186,20 @@ def test_mistakes_are_explained_and_nothing_is_stored(
     assert count(db, CallbackRequest) == 0 and count(db, OutboundSms) == 0
 
 
+def test_a_field_with_a_mistake_tells_screen_readers_it_is_invalid_and_why(
+    client: TestClient, clock: Clock, db: Session
+) -> None:
+    response = client.post("/en/callback", data=fill_in(client, clock, phone="12", area="LU"))
+
+    inputs = {field.get("id"): field for field in PageParts(response.text).all("input")}
+    assert inputs["phone"].get("aria-invalid") == "true"
+    assert inputs["phone"]["aria-describedby"].split() == ["phone-hint", "phone-error"]
+    assert inputs["area"].get("aria-invalid") == "true"
+    assert inputs["area"]["aria-describedby"].split() == ["area-hint", "area-error"]
+    assert "aria-invalid" not in inputs["name"]
+    assert "aria-describedby" not in inputs["name"]
+
+
 def test_mistakes_are_explained_in_the_reader_language(
     client: TestClient, clock: Clock, db: Session
 ) -> None:
