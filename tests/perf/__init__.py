@@ -1,0 +1,1 @@
+"""Performance benchmark (not collected by pytest): run `tests/perf/run_benchmark.py`."""
