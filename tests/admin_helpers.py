@@ -1,15 +1,17 @@
-"""Plain helpers for admin tests: staff accounts, teams, signing in as a browser does, the clock."""
+"""Plain helpers for admin tests: staff accounts, teams, signing in as a browser does, the clock;
+and, for the admin pages for people, a `web` fixture, row readers and the team form."""
 
 import re
 from datetime import UTC, datetime
 
+import pytest
 from fastapi.testclient import TestClient
 from httpx2 import Response
 from sqlmodel import Session, col, select
 
 from app.admin.access import COOKIE
 from app.admin.users import create_user
-from app.models import AuditEvent, Team
+from app.models import AuditEvent, Team, User
 
 PASSWORD = "correct horse battery staple"
 NOON = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
@@ -91,3 +93,44 @@ def other_browser(client: TestClient) -> TestClient:
 def audit_trail(client: TestClient) -> list[AuditEvent]:
     with database(client) as db:
         return list(db.exec(select(AuditEvent).order_by(col(AuditEvent.id))).all())
+
+
+# --- the admin pages for people (users, teams, audit log, settings) ---
+
+TEAM = "North youth team"
+
+
+@pytest.fixture
+def web(client: TestClient) -> TestClient:
+    client.app.app.state.login_delay = 0  # type: ignore[attr-defined]
+    set_clock(client, NOON)
+    return client
+
+
+def user_row(client: TestClient, email: str) -> User:
+    with database(client) as db:
+        return db.exec(select(User).where(User.email == email)).one()
+
+
+def team_row(client: TestClient, name: str) -> Team:
+    with database(client) as db:
+        return db.exec(select(Team).where(Team.name == name)).one()
+
+
+def error_links(html: str) -> list[str]:
+    assert "<title>Error: " in html
+    summary = html.split('id="error-summary"', 1)[1].split("</div>", 1)[0]
+    return re.findall(r'href="#([^"]+)"', summary)
+
+
+def team_form(**changes: object) -> dict[str, object]:
+    form: dict[str, object] = {
+        "name": "South youth team",
+        "areas": "lu4, LU5 3AB; lu4 LU6",
+        "needs": ["pressured", "hurt-or-robbed"],
+        "duty_phones": "07911 123456\n+44 7400 123456",
+        "days": ["MO", "WE", "FR"],
+        "works_from": "10:00",
+        "works_until": "18:30",
+    }
+    return {**form, **changes}

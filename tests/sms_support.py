@@ -17,8 +17,8 @@ from app.callbacks.requests import CallbackDetails, create_callback
 from app.models import CallbackRequest, OutboundSms, Team
 from app.settings import Settings
 from app.sms.delivery import keys_for
-from app.sms.outbox import Sender
 from app.sms.providers import TwilioProvider
+from app.sms.sender import Sender
 from tests.conftest import make_settings
 from tests.sms_fake import FakeTwilio, running
 

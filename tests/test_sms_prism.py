@@ -19,8 +19,8 @@ import pytest
 from sqlalchemy import Engine
 
 from app.settings import Settings
-from app.sms.outbox import Sender
 from app.sms.providers import TwilioProvider
+from app.sms.sender import Sender
 from tests.sms_fake import SPEC_PATH
 from tests.sms_support import (
     ACCOUNT_SID,

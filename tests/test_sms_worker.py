@@ -16,8 +16,8 @@ from sqlmodel import Session, update
 from app.main import create_app
 from app.models import OutboundSms, utcnow
 from app.settings import Settings
-from app.sms.outbox import Sender
 from app.sms.providers import ConsoleProvider
+from app.sms.sender import Sender
 from app.sms.worker import SenderThread, start_in_process, stop_in_process
 from tests.conftest import make_settings
 from tests.sms_support import DUTY_1, add_fallback_team, outbox, request_callback

@@ -1,44 +1,33 @@
-"""The outbox sender: claim due texts, send them with no transaction open, record the result.
+"""The outbox table: claim due texts, record what the provider said, sweep, release, the hourly cap.
 
 A text moves queued → sending → sent (then delivered or undelivered by the status webhook). A
 transient error puts it back to queued with an exponential, jittered backoff, until it has been
 tried `MAX_ATTEMPTS` times; a permanent error fails it at once. Several senders can run at once:
 PostgreSQL hands each a different row (`FOR UPDATE SKIP LOCKED`), and on both databases the claim
-is a conditional UPDATE that only one sender can win. The database is never held open while the
-provider is called, so a slow provider cannot block the web app.
+is a conditional UPDATE that only one sender can win.
 
-A sender asked to stop (SIGTERM, app shutdown) stops between texts: the text in flight is
-finished and recorded, and the rest of its batch goes back to the queue at once (`release`)
-rather than waiting in "sending" for the stuck sweep.
+A sender asked to stop hands the texts of its batch it never started back at once (`release`)
+rather than leaving them in "sending" for the stuck sweep.
 
 A global hourly cap stops sending (texts stay queued) when too many went out in the last hour,
-and sets the `sms_paused_until` app setting for the admin dashboard.
+and sets the `sms_paused_until` app setting for the admin dashboard (`pause`, `resume`).
+
+The sender that runs these steps, one batch at a time, is `Sender` in app/sms/sender.py.
 """
 
 import logging
 import random
-import threading
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import ColumnElement, Engine, and_, delete, func, or_
+from sqlalchemy import ColumnElement, and_, delete, func, or_
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select, update
 
 from app.callbacks.requests import Keys
-from app.callbacks.retention import wipe_expired
-from app.models import AppSetting, OptOut, OutboundSms, utcnow
-from app.settings import Settings
-from app.sms.delivery import OPTED_OUT_CODE, fail_over_team_alert, keys_for, set_opt_out
-from app.sms.providers import (
-    PermanentSendError,
-    Provider,
-    SendError,
-    TransientSendError,
-    build_provider,
-    status_callback_url,
-)
+from app.models import AppSetting, OptOut, OutboundSms
+from app.sms.delivery import OPTED_OUT_CODE, fail_over_team_alert, set_opt_out
+from app.sms.providers import SendError, TransientSendError
 
 log = logging.getLogger(__name__)
 
@@ -59,17 +48,6 @@ class Claimed:
     purpose: str
     to_encrypted: str | None
     body: str
-
-
-@dataclass
-class BatchReport:
-    swept: int = 0
-    claimed: int = 0
-    sent: int = 0
-    retrying: int = 0
-    failed: int = 0
-    released: int = 0
-    paused: bool = False
 
 
 def aware(moment: datetime) -> datetime:
@@ -142,7 +120,7 @@ def paused_until(db: Session, now: datetime) -> datetime | None:
     return until if until > now else None
 
 
-def _pause(db: Session, now: datetime) -> None:
+def pause(db: Session, now: datetime) -> None:
     oldest = db.exec(
         select(func.min(OutboundSms.claimed_at)).where(
             col(OutboundSms.claimed_at) > now - CAP_WINDOW, _counted_in_cap()
@@ -158,7 +136,7 @@ def _pause(db: Session, now: datetime) -> None:
         db.rollback()  # another sender paused sending at the same moment: its pause stands
 
 
-def _resume(db: Session) -> None:
+def resume(db: Session) -> None:
     if db.get(AppSetting, PAUSED_KEY) is None:
         return
     # A plain DELETE: another sender may have resumed already, and that is fine.
@@ -299,124 +277,3 @@ def release(db: Session, batch: list[Claimed], now: datetime) -> int:
     ).rowcount
     db.commit()
     return int(released)
-
-
-@dataclass
-class Sender:
-    """One outbox sender. Safe to run in several threads or processes at once."""
-
-    engine: Engine
-    provider: Provider
-    keys: Keys
-    status_callback: str | None
-    hourly_cap: int
-    batch_size: int = 20
-    max_attempts: int = MAX_ATTEMPTS
-    stuck_after: timedelta = STUCK_AFTER
-    clock: Callable[[], datetime] = utcnow
-    rng: random.Random = field(default_factory=random.Random)
-    # Days after closing / after asking when personal data is wiped; None: no retention here.
-    retention_days: tuple[int, int] | None = None
-    retention_every: timedelta = timedelta(hours=1)
-    next_retention: datetime | None = None
-
-    @classmethod
-    def from_settings(
-        cls, engine: Engine, settings: Settings, provider: Provider | None = None
-    ) -> "Sender":
-        return cls(
-            engine=engine,
-            provider=provider or build_provider(settings),
-            keys=keys_for(settings),
-            status_callback=status_callback_url(settings),
-            hourly_cap=settings.sms_hourly_cap,
-            retention_days=(settings.retention_closed_days, settings.retention_open_days),
-        )
-
-    def retain_if_due(self, now: datetime | None = None) -> int:
-        """Run the retention job at most once per `retention_every`; returns requests wiped."""
-        now = now or self.clock()
-        if self.retention_days is None or (self.next_retention and now < self.next_retention):
-            return 0
-        with Session(self.engine) as db:
-            wiped = wipe_expired(db, now, *self.retention_days)
-        self.next_retention = now + self.retention_every
-        if wiped:
-            log.info("Retention: wiped the personal data of %d callback requests", wiped)
-        return wiped
-
-    def run_once(
-        self, now: datetime | None = None, stopping: Callable[[], bool] | None = None
-    ) -> BatchReport:
-        """Sweep, then claim and send one batch.
-
-        `stopping` is asked before each text: once it says yes, the texts not yet started are
-        released back to the queue and the batch ends (the text in flight is always finished).
-        """
-        now = now or self.clock()
-        report = BatchReport()
-        with Session(self.engine) as db:
-            report.swept = sweep(db, now, self.stuck_after, self.max_attempts)
-            room = hourly_room(db, now, self.hourly_cap)
-            if room <= 0:
-                _pause(db, now)
-                report.paused = True
-                return report
-            _resume(db)
-            batch = claim_due(db, now, min(self.batch_size, room))
-        report.claimed = len(batch)
-        # The session is closed: no transaction or lock is held while the provider is called.
-        for index, claimed in enumerate(batch):
-            if stopping is not None and stopping():
-                self._release(batch[index:], now, report)
-                break
-            self._send(claimed, now, report)
-        return report
-
-    def _release(self, rest: list[Claimed], now: datetime, report: BatchReport) -> None:
-        with Session(self.engine) as db:
-            report.released = release(db, rest, now)
-        log.info(
-            "Stopping: %d of %d unsent text(s) put back in the queue", report.released, len(rest)
-        )
-
-    def _send(self, claimed: Claimed, now: datetime, report: BatchReport) -> None:
-        try:
-            if claimed.to_encrypted is None:  # wiped by retention before it could be sent
-                raise PermanentSendError("no-number")
-            try:
-                to = self.keys.cipher.decrypt(claimed.to_encrypted)
-            except ValueError:
-                raise PermanentSendError("undecryptable") from None
-            sid = self.provider.send(to, claimed.body, self.status_callback, claimed.purpose)
-        except SendError as error:
-            with Session(self.engine) as db:
-                status = record_failure(
-                    db, self.keys, claimed, error, now, self.rng, self.max_attempts
-                )
-            report.retrying += status == "queued"
-            report.failed += status == "failed"
-            log.info(
-                "Text %d (%s) not sent: %s, now %s", claimed.id, claimed.purpose, error.code, status
-            )
-            return
-        with Session(self.engine) as db:
-            record_sent(db, claimed, sid, now)
-        report.sent += 1
-
-    def run_forever(self, stop: threading.Event, interval: float = 2.0) -> None:
-        """Send until `stop` is set; a full batch goes straight on to the next one.
-
-        `stop` also ends a batch between texts (see `run_once`), so stopping waits for one text.
-        """
-        while not stop.is_set():
-            busy = False
-            try:
-                self.retain_if_due()
-                report = self.run_once(stopping=stop.is_set)
-                busy = report.claimed >= self.batch_size
-            except Exception as error:
-                # Only the type: database errors can quote row values in their message.
-                log.error("SMS sender batch failed (%s); trying again", type(error).__name__)
-            if not busy:
-                stop.wait(interval)

@@ -18,7 +18,7 @@ from fastapi import FastAPI
 from sqlalchemy import Engine
 
 from app.settings import Settings
-from app.sms.outbox import Sender
+from app.sms.sender import Sender
 
 log = logging.getLogger(__name__)
 
