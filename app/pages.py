@@ -55,6 +55,15 @@ class CachedResponse:
         )
 
 
+def accepts_coding(accept_encoding: bytes, coding: bytes) -> bool:
+    """Whether an Accept-Encoding header value accepts `coding` (named, and not with q=0)."""
+    for item in accept_encoding.split(b","):
+        name, _, params = item.strip().partition(b";")
+        if name.strip() == coding:
+            return params.replace(b" ", b"") not in (b"q=0", b"q=0.0", b"q=0.00", b"q=0.000")
+    return False
+
+
 @dataclass
 class Site:
     """Everything the public pages serve: responses by path, and the not-found page per language."""

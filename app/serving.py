@@ -14,7 +14,7 @@ from typing import Any
 
 from granian.utils.proxies import wrap_asgi_with_proxy_headers
 
-from app.pages import CachedResponse, Site
+from app.pages import CachedResponse, Site, accepts_coding
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -42,14 +42,6 @@ def security_headers(style_hash: str) -> list[tuple[bytes, bytes]]:
             b"camera=(), microphone=(), geolocation=(), payment=(), usb=(), interest-cohort=()",
         ),
     ]
-
-
-def _accepts(accept_encoding: bytes, coding: bytes) -> bool:
-    for item in accept_encoding.split(b","):
-        name, _, params = item.strip().partition(b";")
-        if name.strip() == coding:
-            return params.replace(b" ", b"") not in (b"q=0", b"q=0.0", b"q=0.00", b"q=0.000")
-    return False
 
 
 class PublicSite:
@@ -116,9 +108,9 @@ class PublicSite:
                 accept = value
             elif key == b"if-none-match":
                 if_none_match = value
-        if _accepts(accept, b"br"):
+        if accepts_coding(accept, b"br"):
             body, headers = cached.brotli, page.brotli
-        elif _accepts(accept, b"gzip"):
+        elif accepts_coding(accept, b"gzip"):
             body, headers = cached.gzip, page.gzip
         else:
             body, headers = cached.identity, page.identity

@@ -16,6 +16,7 @@ from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, select
 
+from app.callbacks.phones import duty_numbers
 from app.callbacks.routing import choose_team
 from app.database import in_transaction
 from app.directory.hours import LONDON
@@ -252,7 +253,7 @@ def store_callback(
     else:
         raise RuntimeError("could not find a free reference")
     texts = []
-    for number in [phone.strip() for phone in route.duty_phones.split(",") if phone.strip()][:1]:
+    for number in duty_numbers(route.duty_phones)[:1]:
         alert = team_alert(reference, due_at, base_url)
         encrypted = keys.cipher.encrypt(number)
         texts.append(Text(encrypted, phone_hash(keys, number), alert, "team-alert"))

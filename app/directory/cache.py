@@ -17,13 +17,10 @@ from fastapi import Request
 from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
-from app.directory.revision import bump_directory_revision
-from app.pages import HTML, CachedResponse
+from app.pages import HTML, CachedResponse, accepts_coding
 
 MAX_ENTRIES = 1024
 Value = TypeVar("Value")
-
-__all__ = ["MAX_ENTRIES", "PageCache", "ResponseCache", "bump_directory_revision", "respond"]
 
 
 class ResponseCache(Generic[Value]):
@@ -104,12 +101,12 @@ class PageCache(ResponseCache[CachedResponse]):
 
 def respond(request: Request, cached: CachedResponse) -> Response:
     """Send the representation the browser accepts; 304 when it already has this one."""
-    accepted = request.headers.get("accept-encoding", "")
+    accepted = request.headers.get("accept-encoding", "").encode("latin-1")
     headers = {"Cache-Control": cached.cache_control, "Vary": "Accept-Encoding"}
-    if "br" in accepted:
+    if accepts_coding(accepted, b"br"):
         body, etag = cached.brotli, f'"{cached.etag}-br"'
         headers["Content-Encoding"] = "br"
-    elif "gzip" in accepted:
+    elif accepts_coding(accepted, b"gzip"):
         body, etag = cached.gzip, f'"{cached.etag}-gz"'
         headers["Content-Encoding"] = "gzip"
     else:

@@ -13,8 +13,8 @@ from babel import Locale, UnknownLocaleError
 from sqlalchemy import delete
 from sqlmodel import Session, SQLModel, select
 
-from app.directory.cache import bump_directory_revision
 from app.directory.files import DAYS, NeedsFile, ServiceFile
+from app.directory.revision import bump_directory_revision
 from app.models import (
     Attribute,
     Contact,

@@ -15,6 +15,7 @@ from fastapi import Request
 from fastapi.responses import Response
 
 from app.directory.cache import ResponseCache
+from app.pages import accepts_coding
 
 JSON = "application/json"
 
@@ -47,7 +48,7 @@ def send(request: Request, cached: CachedJson) -> Response:
     """The JSON, gzipped when the client accepts it; CORS and 304s are added by the API's route."""
     headers = {"ETag": cached.etag, "Vary": "Accept-Encoding"}
     body = cached.identity
-    if "gzip" in request.headers.get("accept-encoding", ""):
+    if accepts_coding(request.headers.get("accept-encoding", "").encode("latin-1"), b"gzip"):
         headers["Content-Encoding"] = "gzip"
         body = cached.gzip
     return Response(body, status_code=cached.status, media_type=JSON, headers=headers)

@@ -10,6 +10,7 @@ from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col, select, update
 
+from app.callbacks.phones import duty_numbers
 from app.callbacks.requests import Keys, phone_hash, queue_text
 from app.models import CallbackRequest, OptOut, OutboundSms, Team
 from app.security import DataCipher
@@ -72,8 +73,7 @@ def fail_over_team_alert(
         return None
     request = db.get(CallbackRequest, failed.callback_id)
     team = db.get(Team, request.team_id) if request else None
-    numbers = [number.strip() for number in (team.duty_phones if team else "").split(",")]
-    numbers = [number for number in numbers if number]
+    numbers = duty_numbers(team.duty_phones) if team else []
     hashes = [phone_hash(keys, number) for number in numbers]
     start = hashes.index(failed.to_hash) + 1 if failed.to_hash in hashes else 0
     pairs = list(zip(numbers, hashes, strict=True))
