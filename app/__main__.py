@@ -5,6 +5,7 @@ import logging
 import sys
 from typing import TYPE_CHECKING, NoReturn
 
+from app.roles import STAFF_ROLES
 from app.settings import ConfigurationError, Settings, load_settings
 
 if TYPE_CHECKING:
@@ -112,6 +113,7 @@ def create_user_command(settings: Settings, args: argparse.Namespace) -> None:
     from app.admin.audit import record
     from app.admin.users import AccountError, create_user
     from app.database import make_engine, migrate
+    from app.models import utcnow
 
     password = sys.stdin.readline().rstrip("\n")
     if not password:
@@ -126,6 +128,7 @@ def create_user_command(settings: Settings, args: argparse.Namespace) -> None:
         record(
             db,
             "create",
+            at=utcnow(),
             entity="user",
             entity_id=user.id,
             detail=f"{user.role} created by create-user",
@@ -185,7 +188,7 @@ def main(argv: list[str] | None = None) -> None:
         "create-user", help="create a staff account; the password is read from standard input"
     )
     user_parser.add_argument("--email", required=True)
-    user_parser.add_argument("--role", required=True, choices=["admin", "editor", "caseworker"])
+    user_parser.add_argument("--role", required=True, choices=STAFF_ROLES)
     user_parser.add_argument("--team", default=None, help="team name (required for caseworkers)")
     user_parser.set_defaults(handler=create_user_command)
     args = parser.parse_args(argv)

@@ -125,6 +125,13 @@ class Content:
         """The page in `lang`, else the English page (the caller marks it as a fallback)."""
         return self.pages.get((lang, slug)) or self.pages.get((SOURCE_LANGUAGE, slug))
 
+    def required_page(self, lang: str, slug: str) -> Page:
+        """A page the service cannot start without (the card, help-now), as `page` finds it."""
+        page = self.page(lang, slug)
+        if page is None:
+            raise KeyError(f"content has no English {slug!r} page")
+        return page
+
 
 # A phone number with spaces ("0800 1111") would be reordered in a right-to-left line.
 SPACED_NUMBER = re.compile(r"\+?\d+(?: \d+)+")

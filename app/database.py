@@ -6,16 +6,14 @@ owned by Alembic migrations in `migrations/`, which `serve` applies on start.
 
 import threading
 import weakref
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import Any, TypeVar
 
 from alembic import command
 from alembic.config import Config
-from fastapi import Depends, Request
 from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.exc import DBAPIError
-from sqlmodel import Session
 
 from app.settings import PROJECT_ROOT
 
@@ -127,11 +125,3 @@ def is_reachable(engine: Engine) -> bool:
     except Exception:
         return False
     return True
-
-
-def get_session(request: Request) -> Iterator[Session]:
-    with Session(request.app.state.engine) as session:
-        yield session
-
-
-SessionDep = Annotated[Session, Depends(get_session)]

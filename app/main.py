@@ -1,7 +1,6 @@
 """Building the web application from settings: content, database, cached pages and routes."""
 
 import logging
-import time
 
 from fastapi import FastAPI, Request
 from fastapi.middleware.gzip import GZipMiddleware
@@ -12,8 +11,8 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app.admin.access import SignInNeededError, admin_error, redirect
 from app.content import SOURCE_LANGUAGE, load_content
+from app.context import AppContext
 from app.database import make_engine
-from app.directory.cache import PageCache, ResponseCache
 from app.directory.files import read_listing_files
 from app.directory.revision import DirectoryRevision
 from app.pages import build_site
@@ -29,6 +28,7 @@ from app.routes import (
     webhooks,
 )
 from app.routes.api import router as open_referral_router
+from app.security import Keys
 from app.serving import PublicSite
 from app.settings import ConfigurationError, Settings, get_settings
 from app.sms.worker import sender_lifespan
@@ -56,19 +56,16 @@ def create_app(settings: Settings | None = None) -> PublicSite:
         openapi_url=None,
         lifespan=sender_lifespan,
     )
-    api.state.settings = settings
-    api.state.engine = make_engine(settings.database_url)
-    api.state.content = content
-    api.state.site = site
-    api.state.language_codes = list(content.languages)
-    api.state.needs = needs
-    api.state.directory_revision = DirectoryRevision(
-        api.state.engine, settings.directory_refresh_seconds
+    engine = make_engine(settings.database_url)
+    api.state.context = AppContext(
+        settings=settings,
+        engine=engine,
+        content=content,
+        site=site,
+        needs=needs,
+        keys=Keys.of(settings),
+        directory_revision=DirectoryRevision(engine, settings.directory_refresh_seconds),
     )
-    api.state.directory_cache = PageCache()
-    api.state.api_cache = ResponseCache()
-    api.state.sleep = time.sleep
-    api.state.login_delay = 0.5
     # Pages rendered per request (the directory) are compressed here; cached pages never get here.
     api.add_middleware(GZipMiddleware, minimum_size=500)
 

@@ -9,10 +9,13 @@ import base64
 import hashlib
 import hmac
 import secrets
+from dataclasses import dataclass
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
+
+from app.settings import ConfigurationError, Settings
 
 MIN_PASSWORD_LENGTH = 12
 _hasher = PasswordHasher()
@@ -79,3 +82,24 @@ class DataCipher:
 
 def _fernet_key(secret: str) -> bytes:
     return base64.urlsafe_b64encode(hashlib.sha256(b"data-key:" + secret.encode()).digest())
+
+
+@dataclass(frozen=True)
+class Keys:
+    """Every key derived from the settings' secrets, made once per process (`Keys.of`).
+
+    `hash_secret` (SECRET_KEY) signs sessions, CSRF and form tokens and keys the hashes used for
+    limits and opt-outs; `cipher` (DATA_KEY) encrypts personal data. Every part of the service
+    derives them here, or a hash written by one part would not match another's.
+    """
+
+    cipher: DataCipher
+    hash_secret: str
+
+    @classmethod
+    def of(cls, settings: Settings) -> "Keys":
+        if settings.secret_key is None or settings.data_key is None:
+            raise ConfigurationError("SECRET_KEY and DATA_KEY must be set")
+        return cls(
+            DataCipher(settings.data_key.get_secret_value()), settings.secret_key.get_secret_value()
+        )

@@ -12,6 +12,9 @@ from sqlmodel import Session, col, select
 from app.admin.access import COOKIE
 from app.admin.users import create_user
 from app.models import AuditEvent, Team, User
+from tests.app_context import context, no_sign_in_delay, set_clock
+
+__all__ = ["set_clock"]  # tests take it from here with the other admin helpers
 
 PASSWORD = "correct horse battery staple"
 NOON = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
@@ -19,11 +22,7 @@ CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 
 def database(client: TestClient) -> Session:
-    return Session(client.app.app.state.engine)  # type: ignore[attr-defined]
-
-
-def set_clock(client: TestClient, moment: datetime) -> None:
-    client.app.app.state.clock = lambda: moment  # type: ignore[attr-defined]
+    return Session(context(client).engine)
 
 
 def add_team(client: TestClient, name: str = "North youth team", **values: object) -> int:
@@ -102,7 +101,7 @@ TEAM = "North youth team"
 
 @pytest.fixture
 def web(client: TestClient) -> TestClient:
-    client.app.app.state.login_delay = 0  # type: ignore[attr-defined]
+    no_sign_in_delay(client)
     set_clock(client, NOON)
     return client
 

@@ -12,6 +12,7 @@ from sqlmodel import Session, select
 from app.cards.batches import BatchForm, create_batch
 from app.cards.qr import card_url
 from app.models import CardBatch, ScanCount
+from tests.app_context import context
 
 URL = "https://card.example.org/c/ABCD2345"
 PHONE = (
@@ -21,7 +22,7 @@ PHONE = (
 
 
 def engine_of(client: TestClient) -> Engine:
-    return client.app.app.state.engine  # type: ignore[attr-defined, no-any-return]
+    return context(client).engine
 
 
 def add_batch(
@@ -60,5 +61,5 @@ def rasterise(svg: bytes, width: int = 400) -> Image.Image:
 
 
 def short_address(client: TestClient, code: str) -> str:
-    settings = client.app.app.state.settings  # type: ignore[attr-defined]
+    settings = context(client).settings
     return card_url(settings.public_base_url, code)

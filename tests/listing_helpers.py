@@ -13,6 +13,7 @@ from sqlmodel import Session, col, select
 
 from app.admin.users import create_user
 from app.models import AuditEvent, ListingChange, Service, Team
+from tests.app_context import clock_of, no_sign_in_delay, set_clock
 from tests.factories import load_needs
 
 PASSWORD = "a long and memorable password"
@@ -80,7 +81,7 @@ class Clock:
 
 def tick(client: TestClient) -> None:
     """Move the app's clock on a second (the directory pages are cached per version of data)."""
-    client.app.app.state.clock.moment += timedelta(seconds=1)  # type: ignore[attr-defined]
+    clock_of(client).moment += timedelta(seconds=1)  # type: ignore[attr-defined]
 
 
 @pytest.fixture
@@ -109,8 +110,8 @@ def add_staff(db: Session, email: str, role: str) -> None:
 
 def sign_in(client: TestClient, email: str, moment: datetime = WINTER_NOON) -> str:
     """Sign in as a browser does: fetch the form for its token and cookie, then post it."""
-    client.app.app.state.login_delay = 0  # type: ignore[attr-defined]
-    client.app.app.state.clock = Clock(moment)  # type: ignore[attr-defined]
+    no_sign_in_delay(client)
+    set_clock(client, Clock(moment))
     login = client.get("/admin/login")
     data = {"email": email, "password": PASSWORD, "csrf_token": csrf_on(login.text)}
     assert client.post("/admin/login", data=data).status_code == 303

@@ -12,6 +12,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine, event, insert
 from sqlmodel import Session, SQLModel
 
+from app.context import context_of
 from app.models import (
     Address,
     Attribute,
@@ -73,7 +74,7 @@ def counted_statements(client: TestClient) -> Iterator[list[str]]:
     app: Any = client.app
     while not isinstance(app, FastAPI):
         app = app.app
-    engine: Engine = app.state.engine
+    engine: Engine = context_of(app).engine
     statements: list[str] = []
 
     def count(*args: Any) -> None:

@@ -27,8 +27,8 @@ from sqlmodel import Session, col, update
 
 from app.callbacks.requests import queue_text
 from app.models import OutboundSms, utcnow
+from app.security import Keys
 from app.settings import Settings
-from app.sms.delivery import keys_for
 from app.sms.outbox import STUCK_AFTER
 from tests.sms_fake import FakeTwilio, _shared_spec
 from tests.sms_support import (
@@ -191,7 +191,7 @@ def free_port() -> int:
 
 def queue_texts(engine: Engine, settings: Settings, count: int) -> list[str]:
     """Queue `count` texts due now, each to its own number with its own body; returns the bodies."""
-    keys, now = keys_for(settings), utcnow()
+    keys, now = Keys.of(settings), utcnow()
     bodies = [f"Resilience text {index:02d}" for index in range(count)]
     with Session(engine) as db:
         for index, body in enumerate(bodies):

@@ -15,8 +15,8 @@ from sqlmodel import Session, col, select
 
 from app.callbacks.requests import CallbackDetails, create_callback
 from app.models import CallbackRequest, OutboundSms, Team
+from app.security import Keys
 from app.settings import Settings
-from app.sms.delivery import keys_for
 from app.sms.providers import TwilioProvider
 from app.sms.sender import Sender
 from tests.conftest import make_settings
@@ -92,7 +92,7 @@ def request_callback(
     )
     with Session(engine) as db:
         request, _team = create_callback(
-            db, details, keys_for(settings), NOW, timedelta(hours=24), BASE_URL, lambda s: s
+            db, details, Keys.of(settings), NOW, timedelta(hours=24), BASE_URL, lambda s: s
         )
         return request.reference
 
@@ -109,7 +109,7 @@ def callback_requests(engine: Engine) -> list[CallbackRequest]:
 
 def decrypt_to(settings: Settings, row: OutboundSms) -> str:
     assert row.to_encrypted is not None
-    return keys_for(settings).cipher.decrypt(row.to_encrypted)
+    return Keys.of(settings).cipher.decrypt(row.to_encrypted)
 
 
 def aware(moment: datetime | None) -> datetime:

@@ -33,13 +33,14 @@ from tests.admin_helpers import (
     signed_in,
     token_from,
 )
+from tests.app_context import context, no_sign_in_delay
 
 NOT_RIGHT = "The email address or password is not right"
 
 
 @pytest.fixture
 def web(client: TestClient) -> TestClient:
-    client.app.app.state.login_delay = 0  # type: ignore[attr-defined]
+    no_sign_in_delay(client)
     set_clock(client, NOON)
     return client
 
@@ -252,7 +253,7 @@ def test_once_a_second_factor_is_set_sign_in_asks_for_the_code(web: TestClient) 
     with database(web) as db:
         stored = db.exec(select(User.totp_secret)).one()
     assert stored and secret not in stored
-    key = web.app.app.state.settings.data_key.get_secret_value()  # type: ignore[attr-defined]
+    key = context(web).settings.data_key.get_secret_value()  # type: ignore[union-attr]
     assert DataCipher(key).decrypt(stored) == secret
 
 

@@ -8,6 +8,7 @@ from sqlmodel import Session
 from app.directory.revision import bump_directory_revision
 from app.models import Service
 from tests.api_helpers import NEEDS_TAXONOMY, db
+from tests.app_context import context
 from tests.factories import make_service
 from tests.oruk_rows import add_everything, add_many_services, counted_statements
 from tests.oruk_schemas import SERVICE_LIST_ITEM, assert_valid, assert_valid_page
@@ -47,7 +48,7 @@ def test_listing_and_showing_services_cost_the_same_few_queries_with_5_or_5000_s
         "at locations": "/api/v1/service_at_locations?per_page=100",
     }
 
-    tracker = client.app.app.state.directory_revision  # type: ignore[attr-defined]
+    tracker = context(client).directory_revision
     tracker.refresh_seconds = 0  # read the revision on every request: changes show at once
 
     def measure() -> dict[str, int]:
@@ -79,7 +80,7 @@ def test_a_repeated_list_is_answered_from_memory_until_a_change_is_saved(
 ) -> None:
     service = make_service(db, "First line")
     seconds = [1000.0]
-    tracker = client.app.app.state.directory_revision  # type: ignore[attr-defined]
+    tracker = context(client).directory_revision
     tracker.clock = lambda: seconds[0]
     path = "/api/v1/services?per_page=10"
     gzip_only = {"Accept-Encoding": "gzip"}

@@ -9,6 +9,7 @@ from sqlmodel import Session, select
 
 from app.models import CallbackRequest
 from app.settings import Settings
+from tests.app_context import set_clock
 from tests.sms_fake import FakeTwilio
 from tests.sms_support import (
     DUTY_1,
@@ -28,7 +29,7 @@ def test_a_request_made_in_polish_reaches_the_team_and_the_young_person_once(
 ) -> None:
     add_fallback_team(migrated_engine, DUTY_1)
     moment = [NOW]
-    client.app.app.state.clock = lambda: moment[0]  # type: ignore[attr-defined]
+    set_clock(client, lambda: moment[0])
     started = re.search(r'name="started" value="([^"]+)"', client.get("/pl/callback").text)
     assert started is not None
     moment[0] = NOW + timedelta(seconds=30)

@@ -11,7 +11,7 @@ from sqlalchemy import Engine, text
 from sqlmodel import Session, func, select
 
 from app.models import CallbackRequest, OutboundSms, Team
-from app.security import DataCipher
+from tests.app_context import context, set_clock
 from tests.factories import load_needs
 from tests.helpers import PageParts
 
@@ -39,7 +39,7 @@ def db(migrated_engine: Engine) -> Iterator[Session]:
 @pytest.fixture
 def clock(client: TestClient) -> Clock:
     clock = Clock(WEDNESDAY_10AM)
-    client.app.app.state.clock = clock  # type: ignore[attr-defined]
+    set_clock(client, clock)
     return clock
 
 
@@ -105,7 +105,7 @@ def test_a_request_is_stored_encrypted_routed_and_confirmed_with_a_reference(
     request = db.exec(select(CallbackRequest)).one()
     assert request.team_id == team.id
     assert (request.need, request.area, request.best_time) == ("pressured", "LU1", "evening")
-    cipher = DataCipher(client.app.app.state.settings.data_key.get_secret_value())  # type: ignore[attr-defined]
+    cipher = context(client).keys.cipher
     assert cipher.decrypt(request.phone_encrypted or "") == E164
     texts = {sms.purpose: sms for sms in db.exec(select(OutboundSms)).all()}
     assert set(texts) == {"team-alert", "confirmation"}

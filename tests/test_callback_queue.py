@@ -5,10 +5,10 @@ from datetime import UTC, datetime, timedelta
 from fastapi.testclient import TestClient
 from sqlmodel import select
 
-from app.callbacks.requests import CallbackDetails, Keys, create_callback
+from app.callbacks.requests import CallbackDetails, create_callback
 from app.callbacks.retention import wipe_expired
 from app.models import CallbackRequest, OutboundSms
-from app.security import DataCipher
+from app.security import Keys
 from tests.admin_helpers import (
     NOON,
     add_team,
@@ -18,15 +18,13 @@ from tests.admin_helpers import (
     set_clock,
     signed_in,
 )
+from tests.app_context import context
 
 PHONE = "+447700900982"
 
 
 def keys_of(client: TestClient) -> Keys:
-    settings = client.app.app.state.settings  # type: ignore[attr-defined]
-    return Keys(
-        DataCipher(settings.data_key.get_secret_value()), settings.secret_key.get_secret_value()
-    )
+    return context(client).keys
 
 
 def make_request(client: TestClient, area: str, at: datetime = NOON, name: str = "Sam") -> str:

@@ -16,7 +16,6 @@ from sqlmodel import Session
 
 from app.callbacks.requests import (
     CallbackDetails,
-    Keys,
     Stored,
     create_callback,
     create_callback_within_limits,
@@ -24,7 +23,8 @@ from app.callbacks.requests import (
 from app.database import make_engine
 from app.models import CallbackRequest, OutboundSms, RateLimitHit
 from app.rate_limit import Limit, bucket_key
-from app.security import DataCipher
+from app.security import Keys
+from tests.app_context import context
 from tests.test_callback_form import WEDNESDAY_10AM, Clock, add_team, clock, count, db, fill_in
 
 __all__ = ["clock", "db"]  # fixtures shared with test_callback_form
@@ -35,7 +35,7 @@ STATEMENTS_PER_POST = 7
 
 
 def app_engine(client: TestClient) -> Engine:
-    engine: Engine = client.app.app.state.engine  # type: ignore[attr-defined]
+    engine: Engine = context(client).engine
     return engine
 
 
@@ -130,9 +130,8 @@ def second_instance(client: TestClient) -> Iterator[Engine]:
 def test_two_instances_share_the_limits_through_the_database(
     client: TestClient, second_instance: Engine
 ) -> None:
-    settings = client.app.app.state.settings  # type: ignore[attr-defined]
-    secret = settings.secret_key.get_secret_value()
-    keys = Keys(DataCipher(settings.data_key.get_secret_value()), secret)
+    keys = context(client).keys
+    secret = keys.hash_secret
     details = CallbackDetails(
         phone="+447700900555",
         name="",
@@ -204,8 +203,7 @@ def test_a_post_that_fails_half_way_stores_nothing_and_says_what_to_do(
 def test_a_request_from_a_text_that_fails_half_way_stores_nothing(
     client: TestClient, db: Session, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    settings = client.app.app.state.settings  # type: ignore[attr-defined]
-    keys = Keys(DataCipher(settings.data_key.get_secret_value()), "secret")
+    keys = Keys(context(client).keys.cipher, "secret")
     details = CallbackDetails("+447700900555", "", "any", None, None, "en", "en", True, False)
     break_the_outbox(monkeypatch)
 

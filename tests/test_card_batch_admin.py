@@ -22,6 +22,7 @@ from tests.admin_helpers import (
     set_clock,
     signed_in,
 )
+from tests.app_context import no_sign_in_delay
 from tests.card_helpers import (
     PHONE,
     add_batch,
@@ -48,12 +49,12 @@ ADMIN_PAGES = [
 @pytest.fixture
 def admin(client: TestClient) -> tuple[TestClient, str]:
     """The client signed in as an admin, and the session's CSRF token."""
-    client.app.app.state.login_delay = 0  # type: ignore[attr-defined]
+    no_sign_in_delay(client)
     return client, signed_in(client, "admin@example.org")
 
 
 def test_only_admins_may_see_or_change_card_batches(client: TestClient) -> None:
-    client.app.app.state.login_delay = 0  # type: ignore[attr-defined]
+    no_sign_in_delay(client)
     batch = add_batch(client)
     pages = [path.format(id=batch.id) for path in ADMIN_PAGES]
     retire = f"/admin/batches/{batch.id}/retire"

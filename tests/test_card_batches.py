@@ -21,6 +21,7 @@ from app.cards.stats import per_week
 from app.database import make_engine
 from app.models import UNKNOWN_BUCKET, CardBatch, ScanCount
 from tests.admin_helpers import NOON, database, set_clock
+from tests.app_context import fastapi_app, use_engine
 from tests.card_helpers import PHONE, URL, add_batch, counts, decode, engine_of, rasterise
 
 # Codes
@@ -210,8 +211,7 @@ def test_a_scan_belongs_to_the_day_in_london() -> None:
 
 def test_a_failure_to_count_still_lands_on_the_card(client: TestClient) -> None:
     batch = add_batch(client)
-    app = client.app.app  # type: ignore[attr-defined]
-    app.state.engine = make_engine("postgresql+psycopg://nobody@127.0.0.1:1/none")
+    use_engine(fastapi_app(client), make_engine("postgresql+psycopg://nobody@127.0.0.1:1/none"))
 
     response = client.get(f"/c/{batch.code}", headers={"Accept-Language": "pl"})
 

@@ -16,6 +16,7 @@ from app.directory.revision import bump_directory_revision
 from app.main import create_app
 from app.models import ProblemReport, Service
 from app.settings import Settings
+from tests.app_context import context, set_clock
 from tests.factories import EVERY_DAY, load_needs, load_shipped_listings, make_service
 from tests.helpers import PageParts
 
@@ -31,7 +32,7 @@ def db(migrated_engine: Engine) -> Iterator[Session]:
 
 @pytest.fixture
 def directory(client: TestClient, db: Session) -> TestClient:
-    client.app.app.state.clock = lambda: WEDNESDAY_NOON  # type: ignore[attr-defined]
+    set_clock(client, lambda: WEDNESDAY_NOON)
     return client
 
 
@@ -251,7 +252,7 @@ class RevisionClock:
 
     def __init__(self, client: TestClient) -> None:
         self.now = 1000.0
-        tracker = client.app.app.state.directory_revision  # type: ignore[attr-defined]
+        tracker = context(client).directory_revision
         tracker.clock = lambda: self.now
         self.refresh_seconds: float = tracker.refresh_seconds
 
@@ -269,7 +270,7 @@ def test_the_directory_uses_the_same_few_queries_for_5_or_5000_services(
 ) -> None:
     from tests.factories import add_many_services
 
-    app_engine = directory.app.app.state.engine  # type: ignore[attr-defined]
+    app_engine = context(directory).engine
     path = "/en/help?need=pressured&area=LU1&age=15"
     add_many_services(db, 5)
     few = count_queries(app_engine, directory, path)
@@ -330,7 +331,7 @@ def test_concurrent_requests_for_one_uncached_page_render_it_once(
     assert [response.status_code for response in responses] == [200] * 16
     assert all("Only line" in response.text for response in responses)
     assert searches == ["search"]
-    assert directory.app.app.state.directory_cache.made == 1  # type: ignore[attr-defined]
+    assert context(directory).directory_cache.made == 1
 
 
 def test_a_change_saved_on_this_instance_shows_at_once_and_on_another_within_the_interval(
@@ -340,7 +341,7 @@ def test_a_change_saved_on_this_instance_shows_at_once_and_on_another_within_the
     assert "Old name" in directory.get("/en/help").text
     with TestClient(create_app(settings)) as other_instance:  # the same database
         assert "Old name" in other_instance.get("/en/help").text
-        engine = other_instance.app.app.state.engine  # type: ignore[attr-defined]
+        engine = context(other_instance).engine
 
         with Session(engine) as session:  # an editor saves on the other instance
             renamed = session.get(Service, service.id)

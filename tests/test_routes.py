@@ -9,6 +9,7 @@ from sqlalchemy import create_engine
 from app.callbacks.form import form_token
 from app.database import make_engine
 from app.main import create_app
+from tests.app_context import context, fastapi_app, use_engine
 from tests.helpers import PageParts
 
 
@@ -59,8 +60,7 @@ def test_health_checks_report_the_process_and_the_database(public_client: TestCl
 
 
 def test_readiness_fails_when_the_database_cannot_be_reached(client: TestClient) -> None:
-    app = client.app.app  # type: ignore[attr-defined]
-    app.state.engine = make_engine("postgresql+psycopg://nobody@127.0.0.1:1/none")
+    use_engine(fastapi_app(client), make_engine("postgresql+psycopg://nobody@127.0.0.1:1/none"))
 
     response = client.get("/readyz")
 
@@ -82,14 +82,13 @@ def test_the_app_builds_from_settings_alone(settings: object) -> None:
 def test_when_the_database_is_down_the_card_still_works_and_forms_say_what_to_do(
     client: TestClient,
 ) -> None:
-    app = client.app.app  # type: ignore[attr-defined]
-    app.state.engine = make_engine("postgresql+psycopg://nobody@127.0.0.1:1/none")
+    use_engine(fastapi_app(client), make_engine("postgresql+psycopg://nobody@127.0.0.1:1/none"))
 
     card = client.get("/en/")
     topic = client.get("/ur/the-law")
     ready = client.get("/readyz")
     directory = client.get("/en/help")
-    secret = app.state.settings.secret_key.get_secret_value()
+    secret = context(client).keys.hash_secret
     answers = {"phone": "07700 900982", "best_time": "any", "text_ok": "no", "say_who": "no"}
     started = form_token(secret, time.time() - 30)
     form = client.post("/en/callback", data={**answers, "started": started})
@@ -106,9 +105,8 @@ def test_when_the_database_is_down_the_card_still_works_and_forms_say_what_to_do
 
 
 def test_when_every_database_connection_is_busy_pages_say_try_again(client: TestClient) -> None:
-    app = client.app.app  # type: ignore[attr-defined]
-    busy = create_engine(app.state.engine.url, pool_size=1, max_overflow=0, pool_timeout=0.2)
-    app.state.engine = busy
+    busy = create_engine(context(client).engine.url, pool_size=1, max_overflow=0, pool_timeout=0.2)
+    use_engine(fastapi_app(client), busy)
 
     with busy.connect():  # the only connection, held by someone else
         directory = client.get("/en/help?area=LU1")

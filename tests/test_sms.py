@@ -14,8 +14,9 @@ from sqlmodel import Session, col, update
 
 from app.callbacks.requests import phone_hash, team_alert
 from app.models import AppSetting, OptOut, OutboundSms
+from app.security import Keys
 from app.settings import Settings
-from app.sms.delivery import keys_for, set_opt_out
+from app.sms.delivery import set_opt_out
 from app.sms.outbox import PAUSED_KEY, claim_due, paused_until, release, sweep
 from app.sms.providers import ConsoleProvider, PermanentSendError, TransientSendError, classify
 from app.sms.worker import SenderThread
@@ -140,7 +141,7 @@ def test_permanent_errors_are_not_retried_and_21610_opts_the_number_out(
     assert (retry.purpose, retry.retry_of, retry.status) == ("team-alert", alert.id, "queued")
     assert decrypt_to(settings, retry) == DUTY_2
     with Session(migrated_engine) as db:
-        opt_out = db.get(OptOut, phone_hash(keys_for(settings), YOUNG_PERSON))
+        opt_out = db.get(OptOut, phone_hash(Keys.of(settings), YOUNG_PERSON))
         assert opt_out is not None and opt_out.opted_out
 
     sender.run_once(NOW + timedelta(hours=3))
@@ -314,7 +315,7 @@ def test_nothing_is_ever_sent_to_a_number_that_opted_out(
     add_fallback_team(migrated_engine, DUTY_1)
     request_callback(migrated_engine, settings)  # queued before they said STOP
     with Session(migrated_engine) as db:
-        set_opt_out(db, phone_hash(keys_for(settings), YOUNG_PERSON), True, NOW)
+        set_opt_out(db, phone_hash(Keys.of(settings), YOUNG_PERSON), True, NOW)
         db.commit()
     request_callback(migrated_engine, settings)  # after: not even queued
 

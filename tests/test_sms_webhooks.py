@@ -20,8 +20,9 @@ from twilio.request_validator import RequestValidator
 from app.callbacks.requests import phone_hash
 from app.main import create_app
 from app.models import OptOut, metadata
+from app.security import Keys
 from app.settings import Settings
-from app.sms.delivery import keys_for
+from tests.app_context import set_clock
 from tests.conftest import make_settings
 from tests.sms_fake import FakeTwilio
 from tests.sms_support import (
@@ -79,7 +80,7 @@ def report(client: TestClient, sid: str, status: str, error: str | None = None) 
 
 @pytest.fixture
 def frozen(client: TestClient) -> TestClient:
-    client.app.app.state.clock = lambda: NOW  # type: ignore[attr-defined]
+    set_clock(client, lambda: NOW)
     return client
 
 
@@ -115,7 +116,7 @@ def test_without_an_auth_token_every_webhook_is_refused(
 
 
 def test_stop_then_start(frozen: TestClient, settings: Settings, migrated_engine: Engine) -> None:
-    hashed = phone_hash(keys_for(settings), YOUNG_PERSON)
+    hashed = phone_hash(Keys.of(settings), YOUNG_PERSON)
     assert reply_of(text_in(frozen, "  stop ")) is None
     with Session(migrated_engine) as db:
         opt_out = db.get(OptOut, hashed)
@@ -144,7 +145,7 @@ def test_a_keyword_asks_for_a_callback_and_gets_a_discreet_reference(
     [request] = callback_requests(migrated_engine)
     assert (request.reference, request.source, request.team_id) == (match[1], "sms", team_id)
     assert (request.text_ok, request.say_who, request.best_time) == (True, False, "any")
-    assert keys_for(settings).cipher.decrypt(request.phone_encrypted or "") == YOUNG_PERSON
+    assert Keys.of(settings).cipher.decrypt(request.phone_encrypted or "") == YOUNG_PERSON
     # The TwiML reply is the confirmation: only the team's alert is queued.
     assert [row.purpose for row in outbox(migrated_engine)] == ["team-alert"]
     make_sender(migrated_engine, settings).run_once(NOW)
@@ -233,7 +234,7 @@ def test_error_21610_in_a_report_opts_the_number_out(
     sid = _sent(migrated_engine, settings)["confirmation"]
     assert report(frozen, sid, "failed", "21610").status_code == 200
     with Session(migrated_engine) as db:
-        opt_out = db.get(OptOut, phone_hash(keys_for(settings), YOUNG_PERSON))
+        opt_out = db.get(OptOut, phone_hash(Keys.of(settings), YOUNG_PERSON))
         assert opt_out is not None and opt_out.opted_out
 
 

@@ -6,21 +6,21 @@ Every admin route declares the roles it allows with `staff_with(...)` (GET) or
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Annotated, Any
 from urllib.parse import quote
 
 from fastapi import Depends, Form, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlmodel import Session
 
+from app.admin import audit
 from app.admin.auth import session_for
 from app.admin.settings_store import ADMINS_NEED_TWO_FACTOR, get_flag
-from app.database import SessionDep
+from app.context import NowDep, SessionDep, context_of
 from app.models import AdminSession, User
+from app.roles import ADMIN, CASEWORKER, EDITOR, STAFF_ROLES
 from app.security import same
-from app.web import current_time
-
-# Admin handlers read the time through here, so tests can freeze it with `app.state.clock`.
-now = current_time
 
 COOKIE = "card_admin"
 PASSWORD_PATH = "/admin/account/password"  # noqa: S105 - a URL path, not a password
@@ -33,12 +33,36 @@ NO_STORE = {"Cache-Control": "no-store"}
 
 @dataclass(frozen=True)
 class Staff:
+    """The signed-in staff member, their session, and the time of the request."""
+
     user: User
     session: AdminSession
+    now: datetime
 
     @property
     def is_admin(self) -> bool:
-        return self.user.role == "admin"
+        return self.user.role == ADMIN
+
+    def audit(
+        self,
+        db: Session,
+        action: str,
+        *,
+        entity: str | None = None,
+        entity_id: object = None,
+        detail: str = "",
+    ) -> None:
+        """Add an audit entry by this person, at the request's time, to the open transaction."""
+        audit.record(
+            db,
+            action,
+            at=self.now,
+            user=self.user,
+            staff_session=self.session,
+            entity=entity,
+            entity_id=entity_id,
+            detail=detail,
+        )
 
 
 class SignInNeededError(Exception):
@@ -48,8 +72,8 @@ class SignInNeededError(Exception):
         self.to = to
 
 
-def current_staff(request: Request, db: SessionDep) -> Staff:
-    staff_session = session_for(db, request.cookies.get(COOKIE), now(request))
+def current_staff(request: Request, db: SessionDep, now: NowDep) -> Staff:
+    staff_session = session_for(db, request.cookies.get(COOKIE), now)
     user = db.get(User, staff_session.user_id) if staff_session else None
     if staff_session is None or user is None or not user.active:
         raise SignInNeededError("/admin/login?next=" + quote(request.url.path))
@@ -59,25 +83,25 @@ def current_staff(request: Request, db: SessionDep) -> Staff:
     if user.must_change_password and staff_session.second_factor_done and path != PASSWORD_PATH:
         raise SignInNeededError(PASSWORD_PATH)
     if (
-        user.role == "admin"
+        user.role == ADMIN
         and user.totp_secret is None
         and not user.must_change_password  # the new password comes first, then the set-up
         and path not in SETUP_ALLOWED
         and get_flag(db, ADMINS_NEED_TWO_FACTOR)
     ):
         raise SignInNeededError(TWO_FACTOR_SETUP_PATH)
-    return Staff(user, staff_session)
+    return Staff(user, staff_session, now)
 
 
 def staff_with(*roles: str) -> Callable[..., Staff]:
     """A dependency that admits signed-in staff with one of `roles` (admins are always admitted)."""
 
     def admit(staff: Annotated[Staff, Depends(current_staff)]) -> Staff:
-        if staff.user.role != "admin" and staff.user.role not in roles:
+        if staff.user.role != ADMIN and staff.user.role not in roles:
             raise HTTPException(status_code=403)
         return staff
 
-    admit.roles = ("admin", *roles)  # type: ignore[attr-defined]  # read by the role-matrix test
+    admit.roles = (ADMIN, *roles)  # type: ignore[attr-defined]  # read by the role-matrix test
     return admit
 
 
@@ -96,21 +120,23 @@ def posting_staff_with(*roles: str) -> Callable[..., Staff]:
     return admit_post
 
 
-ANY_ROLE = ("admin", "editor", "caseworker")
-AnyStaff = Annotated[Staff, Depends(staff_with(*ANY_ROLE))]
-AnyStaffPost = Annotated[Staff, Depends(posting_staff_with(*ANY_ROLE))]
-Editor = Annotated[Staff, Depends(staff_with("editor"))]
-EditorPost = Annotated[Staff, Depends(posting_staff_with("editor"))]
-Admin = Annotated[Staff, Depends(staff_with("admin"))]
-AdminPost = Annotated[Staff, Depends(posting_staff_with("admin"))]
+# Signed in, whatever the role: for the pages on the way in (the second factor).
+SignedIn = Annotated[Staff, Depends(current_staff)]
+AnyStaff = Annotated[Staff, Depends(staff_with(*STAFF_ROLES))]
+AnyStaffPost = Annotated[Staff, Depends(posting_staff_with(*STAFF_ROLES))]
+Editor = Annotated[Staff, Depends(staff_with(EDITOR))]
+EditorPost = Annotated[Staff, Depends(posting_staff_with(EDITOR))]
+Caseworker = Annotated[Staff, Depends(staff_with(CASEWORKER))]
+CaseworkerPost = Annotated[Staff, Depends(posting_staff_with(CASEWORKER))]
+Admin = Annotated[Staff, Depends(staff_with(ADMIN))]
+AdminPost = Annotated[Staff, Depends(posting_staff_with(ADMIN))]
 
 
 def admin_page(
     request: Request, template: str, staff: Staff | None, status: int = 200, **values: Any
 ) -> Response:
     """Render an admin page (English, never cached)."""
-    renderer = request.app.state.site.renderer
-    html = renderer.render(
+    html = context_of(request.app).renderer.render(
         "en",
         template,
         "",
@@ -137,3 +163,22 @@ def admin_error(request: Request, status: int, detail: str) -> Response:
 
 def redirect(to: str) -> Response:
     return RedirectResponse(to, status_code=303, headers=NO_STORE)
+
+
+def saved(
+    db: Session,
+    staff: Staff,
+    to: str,
+    action: str,
+    *,
+    entity: str | None = None,
+    entity_id: object = None,
+    detail: str = "",
+) -> Response:
+    """How every admin form that changed something ends: audited, committed, then a redirect.
+
+    Called last by the handler, which owns the transaction: this is where it commits.
+    """
+    staff.audit(db, action, entity=entity, entity_id=entity_id, detail=detail)
+    db.commit()
+    return redirect(to)

@@ -18,7 +18,6 @@ MAX_FAILED_ATTEMPTS = 5
 LOCKOUT = timedelta(minutes=15)
 IDLE_TIMEOUT = timedelta(minutes=30)
 ABSOLUTE_TIMEOUT = timedelta(hours=12)
-ROLES = ("admin", "editor", "caseworker")
 
 
 @dataclass(frozen=True)
@@ -49,7 +48,7 @@ def sign_in(db: Session, secret: str, email: str, password: str, now: datetime) 
     bucket = bucket_key(secret, "sign-in", email)
     user = db.exec(select(User).where(User.email == email)).first()
     if _failures(db, bucket, now) >= MAX_FAILED_ATTEMPTS:
-        record(db, "sign-in-locked", user=user, detail="sign-in refused: locked")
+        record(db, "sign-in-locked", at=now, user=user, detail="sign-in refused: locked")
         db.commit()
         return SignInResult(None, None, True, MAX_FAILED_ATTEMPTS)
     valid = verify_password(user.password_hash if user else None, password)
@@ -59,7 +58,7 @@ def sign_in(db: Session, secret: str, email: str, password: str, now: datetime) 
         if user is not None and failures >= MAX_FAILED_ATTEMPTS:
             user.locked_until = now + LOCKOUT
             db.add(user)
-        record(db, "sign-in-failed", user=user, detail=f"failed attempts: {failures}")
+        record(db, "sign-in-failed", at=now, user=user, detail=f"failed attempts: {failures}")
         db.commit()
         return SignInResult(None, None, failures >= MAX_FAILED_ATTEMPTS, failures)
     token = new_token()
@@ -73,7 +72,7 @@ def sign_in(db: Session, secret: str, email: str, password: str, now: datetime) 
     )
     user.locked_until = None
     db.add_all([user, staff_session])
-    record(db, "sign-in", user=user, staff_session=staff_session)
+    record(db, "sign-in", at=now, user=user, staff_session=staff_session)
     db.commit()
     return SignInResult(user, token, False, 0)
 

@@ -13,7 +13,6 @@ from sqlalchemy.orm import selectinload
 from sqlmodel import Session, col, func, select
 
 from app.admin.access import Staff
-from app.admin.audit import record
 from app.admin.listings import Choices, ListingValues, OpeningHours, PhoneLine, TranslatedText
 from app.content import Language as CardLanguage
 from app.directory.hours import DAY_CODES, LONDON
@@ -205,15 +204,7 @@ def _audit(
     db: Session, action: str, staff: Staff, entity: str, entity_id: object, fields: list[str]
 ) -> None:
     detail = "changed: " + ", ".join(fields) if fields else "no changes"
-    record(
-        db,
-        action,
-        user=staff.user,
-        staff_session=staff.session,
-        entity=entity,
-        entity_id=entity_id,
-        detail=detail,
-    )
+    staff.audit(db, action, entity=entity, entity_id=entity_id, detail=detail)
 
 
 def _mark_edited(service: Service, at: datetime) -> None:

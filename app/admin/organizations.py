@@ -7,7 +7,6 @@ from sqlalchemy import case
 from sqlmodel import Session, col, func, select
 
 from app.admin.access import Staff
-from app.admin.audit import record
 from app.admin.listing_checks import MAX_TEXT, WEB_ADDRESS, Errors, check_length
 from app.directory.revision import bump_directory_revision
 from app.models import Organization, ProblemReport, Service
@@ -82,11 +81,9 @@ def save_organization(
     bump_directory_revision(db)  # the API shows each service's organisation
     changed = [name for name, new in _as_text(organization).items() if before.get(name, "") != new]
     db.flush()
-    record(
+    staff.audit(
         db,
         action,
-        user=staff.user,
-        staff_session=staff.session,
         entity="organization",
         entity_id=organization.id,
         detail="changed: " + ", ".join(changed) if changed else "no changes",
@@ -110,11 +107,9 @@ def problem_reports(db: Session) -> list[tuple[ProblemReport, Service]]:
 def close_report(db: Session, report: ProblemReport, staff: Staff) -> None:
     report.status = "closed"
     db.add(report)
-    record(
+    staff.audit(
         db,
         "report-closed",
-        user=staff.user,
-        staff_session=staff.session,
         entity="problem_report",
         entity_id=report.id,
         detail=f"service {report.service_id}",

@@ -1,11 +1,12 @@
 """Creating and changing staff accounts (used by the admin pages and `create-user`)."""
 
 import re
+from datetime import datetime
 
 from sqlmodel import Session, select
 
-from app.admin.auth import ROLES
 from app.models import Team, User, utcnow
+from app.roles import CASEWORKER, STAFF_ROLES
 from app.security import hash_password, password_problem
 
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -18,14 +19,14 @@ class AccountError(ValueError):
 def validate_account(db: Session, email: str, role: str, team_name: str | None) -> Team | None:
     if not EMAIL.match(email):
         raise AccountError("Enter an email address like name@example.org")
-    if role not in ROLES:
-        raise AccountError(f"Choose a role: {', '.join(ROLES)}")
+    if role not in STAFF_ROLES:
+        raise AccountError(f"Choose a role: {', '.join(STAFF_ROLES)}")
     team = None
     if team_name:
         team = db.exec(select(Team).where(Team.name == team_name)).first()
         if team is None:
             raise AccountError(f"There is no team called {team_name!r}")
-    if role == "caseworker" and team is None:
+    if role == CASEWORKER and team is None:
         raise AccountError("A caseworker must belong to a team")
     return team
 
@@ -37,6 +38,7 @@ def create_user(
     password: str,
     team_name: str | None = None,
     must_change_password: bool = False,
+    now: datetime | None = None,
 ) -> User:
     email = email.strip().lower()
     team = validate_account(db, email, role, team_name)
@@ -51,7 +53,7 @@ def create_user(
         role=role,
         team_id=team.id if team else None,
         must_change_password=must_change_password,
-        created_at=utcnow(),
+        created_at=now or utcnow(),
     )
     db.add(user)
     db.flush()

@@ -82,6 +82,7 @@ def claim(
     record(
         db,
         "claim",
+        at=now,
         user=user,
         staff_session=session,
         entity="callback",
@@ -91,7 +92,12 @@ def claim(
 
 
 def reveal(
-    db: Session, user: User, session: AdminSession, request: CallbackRequest, cipher: DataCipher
+    db: Session,
+    user: User,
+    session: AdminSession,
+    request: CallbackRequest,
+    cipher: DataCipher,
+    now: datetime,
 ) -> tuple[str, str]:
     """The number and name, decrypted for this caseworker, and the reveal audited."""
     if request.phone_encrypted is None:
@@ -99,6 +105,7 @@ def reveal(
     record(
         db,
         "view-contact",
+        at=now,
         user=user,
         staff_session=session,
         entity="callback",
@@ -126,6 +133,7 @@ def close(
     record(
         db,
         "close",
+        at=now,
         user=user,
         staff_session=session,
         entity="callback",

@@ -22,7 +22,7 @@ from app.database import in_transaction
 from app.directory.hours import LONDON
 from app.models import CallbackRequest, OptOut, OutboundSms, Team
 from app.rate_limit import Limit, count_hit, prune
-from app.security import DataCipher, keyed_hash
+from app.security import Keys, keyed_hash
 
 REFERENCE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I/L
 REFERENCE_LENGTH = 6
@@ -44,12 +44,6 @@ class CallbackDetails:
     text_ok: bool
     say_who: bool
     source: str = "web"
-
-
-@dataclass(frozen=True)
-class Keys:
-    cipher: DataCipher
-    hash_secret: str
 
 
 def new_reference() -> str:

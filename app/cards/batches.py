@@ -2,6 +2,7 @@
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
@@ -58,6 +59,7 @@ def create_batch(
     form: BatchForm,
     created_by: int | None,
     make_code: Callable[[], str] = new_code,
+    now: datetime | None = None,
 ) -> CardBatch:
     """Add a batch with a fresh code and flush it (the caller records and commits).
 
@@ -73,7 +75,7 @@ def create_batch(
             kind=form.kind,
             area=form.area,
             default_lang=form.default_lang,
-            created_at=utcnow(),
+            created_at=now or utcnow(),
             created_by=created_by,
         )
         db.add(batch)

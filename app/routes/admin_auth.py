@@ -7,36 +7,23 @@ from typing import Annotated
 import pyotp
 from fastapi import APIRouter, Form, HTTPException, Query, Request
 from fastapi.responses import Response
-from sqlmodel import col, func, select
 
-from app.admin.access import (
-    COOKIE,
-    AnyStaff,
-    AnyStaffPost,
-    admin_page,
-    current_staff,
-    now,
-    redirect,
-)
-from app.admin.audit import record
+from app.admin.access import COOKIE, AnyStaff, AnyStaffPost, SignedIn, admin_page, redirect, saved
 from app.admin.auth import revoke_sessions, sign_in
-from app.admin.settings_store import ADMINS_NEED_TWO_FACTOR, get_flag
-from app.database import SessionDep
-from app.models import OutboundSms, ProblemReport, Service
+from app.admin.dashboard import dashboard_for
+from app.context import ContextDep, KeysDep, NowDep, SessionDep, SettingsDep, SignInDelayDep
 from app.rate_limit import allow
-from app.security import DataCipher, hash_password, password_problem, same, verify_password
-from app.sms.outbox import paused_until
+from app.security import hash_password, password_problem, same, verify_password
+from app.settings import Settings
 
 router = APIRouter(prefix="/admin")
 LOGIN_COOKIE = "card_admin_login"
-STALE_AFTER = timedelta(days=180)
 NOT_RIGHT = "The email address or password is not right"
 LOCKED = "Too many attempts. Wait 15 minutes and try again, or ask an admin to help."
 
 
-def _cookie_flags(request: Request) -> dict[str, object]:
-    secure = request.app.state.settings.is_https
-    return {"httponly": True, "secure": secure, "samesite": "lax", "path": "/admin"}
+def _cookie_flags(settings: Settings) -> dict[str, object]:
+    return {"httponly": True, "secure": settings.is_https, "samesite": "lax", "path": "/admin"}
 
 
 def _safe_next(target: str) -> str:
@@ -45,6 +32,7 @@ def _safe_next(target: str) -> str:
 
 def _login_form(
     request: Request,
+    settings: Settings,
     errors: list[tuple[str, str]],
     email: str = "",
     status: int = 200,
@@ -61,19 +49,26 @@ def _login_form(
         login_token=token,
         next_path=next_path,
     )
-    response.set_cookie(LOGIN_COOKIE, token, max_age=3600, **_cookie_flags(request))  # type: ignore[arg-type]
+    response.set_cookie(LOGIN_COOKIE, token, max_age=3600, **_cookie_flags(settings))  # type: ignore[arg-type]
     return response
 
 
 @router.get("/login", include_in_schema=False)
-def login_page(request: Request, next_path: Annotated[str, Query(alias="next")] = "") -> Response:
-    return _login_form(request, [], next_path=_safe_next(next_path))
+def login_page(
+    request: Request,
+    settings: SettingsDep,
+    next_path: Annotated[str, Query(alias="next")] = "",
+) -> Response:
+    return _login_form(request, settings, [], next_path=_safe_next(next_path))
 
 
 @router.post("/login", include_in_schema=False)
 def login(
     request: Request,
+    context: ContextDep,
     db: SessionDep,
+    now: NowDep,
+    delay: SignInDelayDep,
     email: Annotated[str, Form(max_length=320)] = "",
     password: Annotated[str, Form(max_length=1000)] = "",
     csrf_token: Annotated[str, Form()] = "",
@@ -88,25 +83,24 @@ def login(
     if not password:
         errors.append(("password", "Enter your password"))
     if errors:
-        return _login_form(request, errors, email, 400, next_path)
-    secret = request.app.state.settings.secret_key.get_secret_value()
-    result = sign_in(db, secret, email, password, now(request))
+        return _login_form(request, context.settings, errors, email, 400, next_path)
+    result = sign_in(db, context.keys.hash_secret, email, password, now)
     if result.token is None:
-        # Slow down guessing: each failure in a row costs a little more time.
-        request.app.state.sleep(min(result.failures, 5) * request.app.state.login_delay)
+        # Slow down guessing (see SignInDelay).
+        delay.after(result.failures)
         message = LOCKED if result.locked else NOT_RIGHT
+        status = 429 if result.locked else 400
         return _login_form(
-            request, [("email", message)], email, 429 if result.locked else 400, next_path
+            request, context.settings, [("email", message)], email, status, next_path
         )
     response = redirect(_safe_next(next_path))
-    response.set_cookie(COOKIE, result.token, **_cookie_flags(request))  # type: ignore[arg-type]
+    response.set_cookie(COOKIE, result.token, **_cookie_flags(context.settings))  # type: ignore[arg-type]
     response.delete_cookie(LOGIN_COOKIE, path="/admin")
     return response
 
 
 @router.get("/login/code", include_in_schema=False)
-def second_factor_page(request: Request, db: SessionDep) -> Response:
-    staff = current_staff(request, db)
+def second_factor_page(request: Request, staff: SignedIn) -> Response:
     return admin_page(request, "admin/code.html", staff, errors=[])
 
 
@@ -114,18 +108,17 @@ def second_factor_page(request: Request, db: SessionDep) -> Response:
 def second_factor(
     request: Request,
     db: SessionDep,
+    staff: SignedIn,
+    keys: KeysDep,
     code: Annotated[str, Form(max_length=20)] = "",
     csrf_token: Annotated[str, Form()] = "",
 ) -> Response:
-    staff = current_staff(request, db)
     if not csrf_token or not same(csrf_token, staff.session.csrf_token):
         raise HTTPException(status_code=403)
-    secret = request.app.state.settings.secret_key.get_secret_value()
     attempts_left = allow(
-        db, f"code:{staff.user.id}:{secret[:4]}", 5, timedelta(minutes=15), now(request)
+        db, f"code:{staff.user.id}:{keys.hash_secret[:4]}", 5, timedelta(minutes=15), staff.now
     )
-    cipher = DataCipher(request.app.state.settings.data_key.get_secret_value())
-    totp_secret = cipher.decrypt(staff.user.totp_secret) if staff.user.totp_secret else ""
+    totp_secret = keys.cipher.decrypt(staff.user.totp_secret) if staff.user.totp_secret else ""
     if (
         attempts_left
         and totp_secret
@@ -133,10 +126,10 @@ def second_factor(
     ):
         staff.session.second_factor_done = True
         db.add(staff.session)
-        record(db, "second-factor", user=staff.user, staff_session=staff.session)
+        staff.audit(db, "second-factor")
         db.commit()
         return redirect("/admin/")
-    record(db, "second-factor-failed", user=staff.user, staff_session=staff.session)
+    staff.audit(db, "second-factor-failed")
     db.commit()
     message = "Enter the 6-digit code from your app" if attempts_left else LOCKED
     return admin_page(request, "admin/code.html", staff, 400, errors=[("code", message)])
@@ -144,8 +137,8 @@ def second_factor(
 
 @router.post("/logout", include_in_schema=False)
 def logout(request: Request, db: SessionDep, staff: AnyStaffPost) -> Response:
-    revoke_sessions(db, staff.user.id or 0, now(request), only=staff.session.id)
-    record(db, "sign-out", user=staff.user, staff_session=staff.session)
+    revoke_sessions(db, staff.user.id or 0, staff.now, only=staff.session.id)
+    staff.audit(db, "sign-out")
     db.commit()
     response = redirect("/admin/login")
     response.delete_cookie(COOKIE, path="/admin")
@@ -154,8 +147,8 @@ def logout(request: Request, db: SessionDep, staff: AnyStaffPost) -> Response:
 
 @router.post("/logout-everywhere", include_in_schema=False)
 def logout_everywhere(request: Request, db: SessionDep, staff: AnyStaffPost) -> Response:
-    revoke_sessions(db, staff.user.id or 0, now(request))
-    record(db, "sign-out-everywhere", user=staff.user, staff_session=staff.session)
+    revoke_sessions(db, staff.user.id or 0, staff.now)
+    staff.audit(db, "sign-out-everywhere")
     db.commit()
     response = redirect("/admin/login")
     response.delete_cookie(COOKIE, path="/admin")
@@ -192,69 +185,23 @@ def change_password(
     staff.user.must_change_password = False
     db.add(staff.user)
     # Other browsers signed in with the old password are signed out; this one stays.
-    revoke_sessions(db, staff.user.id or 0, now(request), keep=staff.session.id)
-    record(
+    revoke_sessions(db, staff.user.id or 0, staff.now, keep=staff.session.id)
+    return saved(
         db,
+        staff,
+        "/admin/?password=changed",
         "password-changed",
-        user=staff.user,
-        staff_session=staff.session,
         entity="user",
         entity_id=staff.user.id,
     )
-    db.commit()
-    return redirect("/admin/?password=changed")
 
 
 @router.get("/", include_in_schema=False)
 def dashboard(request: Request, db: SessionDep, staff: AnyStaff) -> Response:
-    stale: list[Service] = []
-    reports: list[tuple[ProblemReport, Service]] = []
-    if staff.user.role in ("admin", "editor"):
-        cutoff = (now(request) - STALE_AFTER).date()
-        stale = list(
-            db.exec(
-                select(Service)
-                .where(col(Service.archived).is_(False))
-                .where((col(Service.assured_date).is_(None)) | (col(Service.assured_date) < cutoff))
-                .order_by(col(Service.assured_date).asc().nulls_first(), col(Service.name))
-                .limit(50)
-            ).all()
-        )
-        reports = list(
-            db.exec(
-                select(ProblemReport, Service)
-                .join(Service, col(Service.id) == col(ProblemReport.service_id))
-                .where(ProblemReport.status == "open")
-                .order_by(col(ProblemReport.created_at).desc())
-                .limit(50)
-            ).all()
-        )
-    open_reports = db.exec(
-        select(func.count()).select_from(ProblemReport).where(ProblemReport.status == "open")
-    ).one()
-    needs_two_factor = (
-        staff.is_admin and get_flag(db, ADMINS_NEED_TWO_FACTOR) and staff.user.totp_secret is None
-    )
-    sms_paused = failed_alerts = None
-    if staff.is_admin:
-        sms_paused = paused_until(db, now(request))
-        failed_alerts = db.exec(
-            select(func.count())
-            .select_from(OutboundSms)
-            .where(
-                OutboundSms.purpose == "team-alert",
-                col(OutboundSms.status).in_(("failed", "undelivered")),
-            )
-        ).one()
     return admin_page(
         request,
         "admin/dashboard.html",
         staff,
-        sms_paused=sms_paused,
-        failed_alerts=failed_alerts,
-        stale=stale,
-        reports=reports,
-        open_reports=open_reports,
-        needs_two_factor=needs_two_factor,
+        **dashboard_for(db, staff.user, staff.now).__dict__,
         password_changed=request.query_params.get("password") == "changed",
     )

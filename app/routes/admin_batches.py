@@ -10,17 +10,17 @@ from typing import Annotated
 from fastapi import APIRouter, Form, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
-from app.admin.access import NO_STORE, Admin, AdminPost, admin_page, now, redirect
-from app.admin.audit import record
+from app.admin.access import NO_STORE, Admin, AdminPost, Staff, admin_page, redirect, saved
 from app.cards import stats
 from app.cards.batches import KINDS, all_batches, check_batch_form, create_batch, retire_batch
 from app.cards.charts import Chart, bar_chart
 from app.cards.print_sheet import CARDS_PER_SHEET, crop_marks, key_messages, print_style
 from app.cards.qr import card_url, qr_inline_svg, qr_png, qr_svg, typed_url
 from app.cards.scans import london_day
-from app.content import CARD, HELP_NOW, SOURCE_LANGUAGE
-from app.database import SessionDep
+from app.content import CARD, HELP_NOW, SOURCE_LANGUAGE, Content
+from app.context import ContextDep, SessionDep, SettingsDep
 from app.models import UNKNOWN_BUCKET, CardBatch
+from app.settings import Settings
 
 router = APIRouter(prefix="/admin")
 DAYS_SHOWN = 30
@@ -35,12 +35,8 @@ def _batch(db: SessionDep, batch_id: str) -> CardBatch:
     return batch
 
 
-def _today(request: Request) -> date:
-    return london_day(now(request))
-
-
-def _url(request: Request, batch: CardBatch) -> str:
-    return card_url(request.app.state.settings.public_base_url, batch.code)
+def _url(settings: Settings, batch: CardBatch) -> str:
+    return card_url(settings.public_base_url, batch.code)
 
 
 def _daily_chart(title: str, daily: list[tuple[date, int]]) -> Chart:
@@ -79,7 +75,7 @@ def _csv(body: str, filename: str) -> Response:
 
 @router.get("/batches", include_in_schema=False)
 def batches_page(request: Request, db: SessionDep, staff: Admin) -> Response:
-    days = stats.days_ending(_today(request), DAYS_SHOWN)
+    days = stats.days_ending(london_day(staff.now), DAYS_SHOWN)
     by_code = stats.scans_by_code(db)
     return admin_page(
         request,
@@ -99,7 +95,12 @@ def batches_page(request: Request, db: SessionDep, staff: Admin) -> Response:
 
 
 def _new_form(
-    request: Request, staff: Admin, errors: list[tuple[str, str]], status: int = 200, **values: str
+    request: Request,
+    content: Content,
+    staff: Staff,
+    errors: list[tuple[str, str]],
+    status: int = 200,
+    **values: str,
 ) -> Response:
     return admin_page(
         request,
@@ -108,19 +109,20 @@ def _new_form(
         status,
         errors=errors,
         kinds=KINDS,
-        languages=list(request.app.state.content.languages.values()),
+        languages=list(content.languages.values()),
         form={"label": "", "kind": "", "area": "", "default_lang": "", **values},
     )
 
 
 @router.get("/batches/new", include_in_schema=False)
-def new_batch_page(request: Request, staff: Admin) -> Response:
-    return _new_form(request, staff, [])
+def new_batch_page(request: Request, context: ContextDep, staff: Admin) -> Response:
+    return _new_form(request, context.content, staff, [])
 
 
 @router.post("/batches/new", include_in_schema=False)
 def new_batch(
     request: Request,
+    context: ContextDep,
     db: SessionDep,
     staff: AdminPost,
     label: Annotated[str, Form(max_length=1000)] = "",
@@ -128,22 +130,20 @@ def new_batch(
     area: Annotated[str, Form(max_length=100)] = "",
     default_lang: Annotated[str, Form(max_length=100)] = "",
 ) -> Response:
-    form = check_batch_form(label, kind, area, default_lang, request.app.state.language_codes)
+    form = check_batch_form(label, kind, area, default_lang, context.language_codes)
     if form.errors:
         values = {"label": label, "kind": kind, "area": area, "default_lang": default_lang}
-        return _new_form(request, staff, form.errors, 400, **values)
-    batch = create_batch(db, form, staff.user.id)
-    record(
+        return _new_form(request, context.content, staff, form.errors, 400, **values)
+    batch = create_batch(db, form, staff.user.id, now=staff.now)
+    return saved(
         db,
+        staff,
+        f"/admin/batches/{batch.id}?created=1",
         "card-batch-created",
-        user=staff.user,
-        staff_session=staff.session,
         entity="card_batch",
         entity_id=batch.id,
         detail=f"{batch.code}: {batch.label} ({batch.kind})",
     )
-    db.commit()
-    return redirect(f"/admin/batches/{batch.id}?created=1")
 
 
 @router.get("/batches/stats.csv", include_in_schema=False)
@@ -152,13 +152,15 @@ def all_stats_csv(db: SessionDep, staff: Admin) -> Response:
 
 
 @router.get("/batches/{batch_id}", include_in_schema=False)
-def batch_page(request: Request, db: SessionDep, staff: Admin, batch_id: str) -> Response:
+def batch_page(
+    request: Request, context: ContextDep, db: SessionDep, staff: Admin, batch_id: str
+) -> Response:
     batch = _batch(db, batch_id)
-    today = _today(request)
+    today = london_day(staff.now)
     daily = stats.per_day(db, [batch.code], stats.days_ending(today, DAYS_SHOWN))
     weekly = stats.per_week(stats.per_day(db, [batch.code], _weeks_ending(today)))
-    url = _url(request, batch)
-    languages = request.app.state.content.languages
+    url = _url(context.settings, batch)
+    languages = context.content.languages
     return admin_page(
         request,
         "admin/batch.html",
@@ -180,36 +182,35 @@ def retire(db: SessionDep, staff: AdminPost, batch_id: str) -> Response:
     batch = _batch(db, batch_id)
     if not batch.retired:
         retire_batch(db, batch)
-        record(
+        return saved(
             db,
+            staff,
+            f"/admin/batches/{batch_id}",
             "card-batch-retired",
-            user=staff.user,
-            staff_session=staff.session,
             entity="card_batch",
             entity_id=batch.id,
             detail=f"{batch.code}: {batch.label}",
         )
-        db.commit()
     return redirect(f"/admin/batches/{batch_id}")
 
 
 @router.get("/batches/{batch_id}/qr.svg", include_in_schema=False)
-def batch_qr_svg(request: Request, db: SessionDep, staff: Admin, batch_id: str) -> Response:
+def batch_qr_svg(settings: SettingsDep, db: SessionDep, staff: Admin, batch_id: str) -> Response:
     batch = _batch(db, batch_id)
     disposition = f'inline; filename="card-{batch.code}.svg"'
     return Response(
-        qr_svg(_url(request, batch)),
+        qr_svg(_url(settings, batch)),
         media_type="image/svg+xml",
         headers={**NO_STORE, "Content-Disposition": disposition},
     )
 
 
 @router.get("/batches/{batch_id}/qr.png", include_in_schema=False)
-def batch_qr_png(request: Request, db: SessionDep, staff: Admin, batch_id: str) -> Response:
+def batch_qr_png(settings: SettingsDep, db: SessionDep, staff: Admin, batch_id: str) -> Response:
     batch = _batch(db, batch_id)
     disposition = f'inline; filename="card-{batch.code}.png"'
     return Response(
-        qr_png(_url(request, batch)),
+        qr_png(_url(settings, batch)),
         media_type="image/png",
         headers={**NO_STORE, "Content-Disposition": disposition},
     )
@@ -217,20 +218,20 @@ def batch_qr_png(request: Request, db: SessionDep, staff: Admin, batch_id: str) 
 
 @router.get("/batches/{batch_id}/print", include_in_schema=False)
 def print_sheet(
-    request: Request,
+    context: ContextDep,
     db: SessionDep,
     staff: Admin,
     batch_id: str,
     lang: Annotated[str, Query(max_length=16)] = SOURCE_LANGUAGE,
 ) -> Response:
     batch = _batch(db, batch_id)
-    content = request.app.state.content
+    content = context.content
     if lang not in content.languages:
         lang = SOURCE_LANGUAGE
-    card, help_page = content.page(lang, CARD), content.page(lang, HELP_NOW)
+    card, help_page = content.required_page(lang, CARD), content.required_page(lang, HELP_NOW)
     items, paragraphs = key_messages(card)
-    url = _url(request, batch)
-    html = request.app.state.site.renderer.render(
+    url = _url(context.settings, batch)
+    html = context.renderer.render(
         SOURCE_LANGUAGE,
         "admin/batch_print.html",
         "",

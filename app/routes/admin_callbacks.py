@@ -2,10 +2,10 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Form, HTTPException, Request
+from fastapi import APIRouter, Form, HTTPException, Request
 from fastapi.responses import Response
 
-from app.admin.access import Staff, admin_page, now, posting_staff_with, redirect, staff_with
+from app.admin.access import Caseworker, CaseworkerPost, Staff, admin_page, redirect
 from app.callbacks.queue import (
     OUTCOMES,
     STATUSES,
@@ -17,14 +17,11 @@ from app.callbacks.queue import (
     queue,
     reveal,
 )
-from app.database import SessionDep
+from app.context import ContextDep, KeysDep, SessionDep
 from app.directory.present import needs_in
 from app.models import CallbackRequest, Team
-from app.security import DataCipher
 
 router = APIRouter(prefix="/admin/callbacks")
-Caseworker = Annotated[Staff, Depends(staff_with("caseworker"))]
-CaseworkerPost = Annotated[Staff, Depends(posting_staff_with("caseworker"))]
 BEST_TIMES = {
     "today": "Today",
     "evening": "This evening",
@@ -37,7 +34,7 @@ BEST_TIMES = {
 def callback_queue(
     request: Request, db: SessionDep, staff: Caseworker, status: str = ""
 ) -> Response:
-    items = queue(db, staff.user, status or None, now(request))
+    items = queue(db, staff.user, status or None, staff.now)
     return admin_page(
         request, "admin/callbacks.html", staff, items=items, chosen=status, statuses=STATUSES
     )
@@ -52,14 +49,15 @@ def _request(db: SessionDep, staff: Staff, reference: str) -> CallbackRequest:
 
 def _detail(
     request: Request,
+    context: ContextDep,
     db: SessionDep,
     staff: Staff,
     callback: CallbackRequest,
     errors: list[tuple[str, str]] | None = None,
     contact: tuple[str, str] | None = None,
 ) -> Response:
-    labels = {need.code: need.label for need in needs_in(request.app.state.needs, "en")}
-    languages = request.app.state.content.languages
+    labels = {need.code: need.label for need in needs_in(context.needs, "en")}
+    languages = context.content.languages
     team = db.get(Team, callback.team_id)
     return admin_page(
         request,
@@ -73,7 +71,7 @@ def _detail(
         call_language=languages[callback.call_lang].name
         if callback.call_lang in languages
         else callback.call_lang,
-        overdue=is_overdue(callback, now(request)),
+        overdue=is_overdue(callback, staff.now),
         outcomes=OUTCOMES,
         errors=errors or [],
         contact=contact,
@@ -82,47 +80,52 @@ def _detail(
 
 @router.get("/{reference}", include_in_schema=False)
 def callback_detail(
-    reference: str, request: Request, db: SessionDep, staff: Caseworker
+    reference: str, request: Request, context: ContextDep, db: SessionDep, staff: Caseworker
 ) -> Response:
-    return _detail(request, db, staff, _request(db, staff, reference))
+    return _detail(request, context, db, staff, _request(db, staff, reference))
 
 
 @router.post("/{reference}/claim", include_in_schema=False)
 def claim_callback(
-    reference: str, request: Request, db: SessionDep, staff: CaseworkerPost
+    reference: str, request: Request, context: ContextDep, db: SessionDep, staff: CaseworkerPost
 ) -> Response:
     callback = _request(db, staff, reference)
     try:
-        claim(db, staff.user, staff.session, callback, now(request))
+        claim(db, staff.user, staff.session, callback, staff.now)
     except QueueError as error:
-        return _detail(request, db, staff, callback, [("claim", str(error))])
+        return _detail(request, context, db, staff, callback, [("claim", str(error))])
     return redirect(f"/admin/callbacks/{callback.reference}")
 
 
 @router.post("/{reference}/reveal", include_in_schema=False)
 def reveal_contact(
-    reference: str, request: Request, db: SessionDep, staff: CaseworkerPost
+    reference: str,
+    request: Request,
+    context: ContextDep,
+    db: SessionDep,
+    staff: CaseworkerPost,
+    keys: KeysDep,
 ) -> Response:
     callback = _request(db, staff, reference)
-    cipher = DataCipher(request.app.state.settings.data_key.get_secret_value())
     try:
-        contact = reveal(db, staff.user, staff.session, callback, cipher)
+        contact = reveal(db, staff.user, staff.session, callback, keys.cipher, staff.now)
     except QueueError as error:
-        return _detail(request, db, staff, callback, [("reveal", str(error))])
-    return _detail(request, db, staff, callback, contact=contact)
+        return _detail(request, context, db, staff, callback, [("reveal", str(error))])
+    return _detail(request, context, db, staff, callback, contact=contact)
 
 
 @router.post("/{reference}/close", include_in_schema=False)
 def close_callback(
     reference: str,
     request: Request,
+    context: ContextDep,
     db: SessionDep,
     staff: CaseworkerPost,
     outcome: Annotated[str, Form()] = "",
 ) -> Response:
     callback = _request(db, staff, reference)
     try:
-        close(db, staff.user, staff.session, callback, outcome, now(request))
+        close(db, staff.user, staff.session, callback, outcome, staff.now)
     except QueueError as error:
-        return _detail(request, db, staff, callback, [("outcome-talked", str(error))])
+        return _detail(request, context, db, staff, callback, [("outcome-talked", str(error))])
     return redirect("/admin/callbacks")

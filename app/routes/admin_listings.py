@@ -14,7 +14,7 @@ from fastapi.responses import Response
 from sqlmodel import Session
 from starlette.datastructures import FormData
 
-from app.admin.access import Editor, EditorPost, Staff, admin_page, now, redirect
+from app.admin.access import Editor, EditorPost, Staff, admin_page, redirect
 from app.admin.auth import aware
 from app.admin.listing_checks import validate
 from app.admin.listing_store import (
@@ -36,7 +36,7 @@ from app.admin.organizations import (
     problem_reports,
     save_organization,
 )
-from app.database import SessionDep
+from app.context import SessionDep, context_of
 from app.directory.hours import DAY_CODES, LONDON
 from app.models import Organization, ProblemReport, Service
 from app.routes.directory import REPORT_KINDS
@@ -88,7 +88,7 @@ def _notice(request: Request) -> str:
 
 
 def _choices(request: Request, db: Session) -> Choices:
-    return form_choices(db, request.app.state.content.languages)
+    return form_choices(db, context_of(request.app).content.languages)
 
 
 def _listing_or_404(db: Session, service_id: str) -> Service:
@@ -151,7 +151,7 @@ def create_listing(
     values, errors = validate(form, choices)
     if values is None:
         return _listing_form_page(request, staff, choices, form, None, errors)
-    service = save_listing(db, None, values, choices, staff, now(request))
+    service = save_listing(db, None, values, choices, staff, staff.now)
     db.commit()
     return redirect(f"/admin/listings/{service.id}?done=created")
 
@@ -174,7 +174,7 @@ def update_listing(
     values, errors = validate(form, choices)
     if values is None:
         return _listing_form_page(request, staff, choices, form, service, errors)
-    save_listing(db, service, values, choices, staff, now(request))
+    save_listing(db, service, values, choices, staff, staff.now)
     db.commit()
     return redirect(f"/admin/listings/{service_id}?done=saved")
 
@@ -183,7 +183,7 @@ def _listing_action(
     request: Request, db: Session, staff: Staff, service_id: str, action: str
 ) -> Response:
     service = _listing_or_404(db, service_id)
-    change_status(db, service, action, _choices(request, db), staff, now(request))
+    change_status(db, service, action, _choices(request, db), staff, staff.now)
     db.commit()
     return redirect(f"/admin/listings/{service_id}?done={action}")
 

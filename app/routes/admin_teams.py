@@ -6,10 +6,9 @@ from fastapi import APIRouter, Form, HTTPException, Request
 from fastapi.responses import Response
 from sqlmodel import Session, col, select
 
-from app.admin.access import Admin, AdminPost, Staff, admin_page, redirect
-from app.admin.audit import record
+from app.admin.access import Admin, AdminPost, Staff, admin_page, redirect, saved
 from app.admin.teams import DAYS, TeamInput, need_terms, save_team, validate_team
-from app.database import SessionDep
+from app.context import SessionDep
 from app.models import Team
 
 router = APIRouter(prefix="/admin")
@@ -105,17 +104,15 @@ def add_team(
     team = Team(name=values.name)
     save_team(db, team, values)
     detail = "team created" + ("; now the fallback team" if team.is_fallback else "")
-    record(
+    return saved(
         db,
+        staff,
+        f"/admin/teams/{team.id}?saved=created",
         "create",
-        user=staff.user,
-        staff_session=staff.session,
         entity="team",
         entity_id=team.id,
         detail=detail,
     )
-    db.commit()
-    return redirect(f"/admin/teams/{team.id}?saved=created")
 
 
 @router.get("/teams/{team_id}", include_in_schema=False)
@@ -151,14 +148,13 @@ def update_team(
     changed = save_team(db, team, values)
     if changed:
         # Field names only: duty phones may be someone's own mobile number.
-        record(
+        return saved(
             db,
+            staff,
+            f"/admin/teams/{team_id}?saved=saved",
             "update",
-            user=staff.user,
-            staff_session=staff.session,
             entity="team",
             entity_id=team.id,
             detail="changed: " + ", ".join(changed),
         )
-        db.commit()
     return redirect(f"/admin/teams/{team_id}?saved=saved")

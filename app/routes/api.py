@@ -27,7 +27,7 @@ from sqlalchemy import func
 from sqlalchemy.orm import joinedload
 from sqlmodel import Session, col, select
 
-from app.database import SessionDep
+from app.context import SessionDep, SettingsDep
 from app.directory import oruk
 from app.directory.oruk_queries import (
     PageRequest,
@@ -130,9 +130,9 @@ def schema_response(schema: str, *, in_pages: bool = False) -> dict[int | str, d
 
 
 @router.get("/", operation_id="getAPIMetaInformation")
-async def about(request: Request) -> Response:
+async def about(settings: SettingsDep) -> Response:
     """Which version and profile of HSDS this API follows, and where its OpenAPI document is."""
-    base_url = request.app.state.settings.public_base_url
+    base_url = settings.public_base_url
     return JSONResponse(
         {
             "version": HSDS_VERSION,

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from fastapi import Request
 from fastapi.responses import Response
 
+from app.context import context_of
 from app.directory.cache import ResponseCache
 from app.pages import accepts_coding
 
@@ -58,10 +59,11 @@ async def answer_from_cache(
     request: Request, handle: Callable[[Request], Awaitable[Response]]
 ) -> Response:
     """The cached answer for this path and query, or `handle(request)` once for all who ask."""
-    state = request.app.state
-    revision = await state.directory_revision.current()
+    # Not a dependency: this wraps the route's whole handling (see app.routes.api).
+    context = context_of(request.app)
+    revision = await context.directory_revision.current()
     key = (request.url.path, tuple(sorted(request.query_params.multi_items())), revision)
-    cache: ResponseCache[CachedJson] = state.api_cache
+    cache: ResponseCache[CachedJson] = context.api_cache
 
     async def make() -> tuple[CachedJson, bool]:
         answer = CachedJson.of(await handle(request))

@@ -1,22 +1,21 @@
 """The public "call or text me back" form, its submission and the confirmation page."""
 
-from datetime import timedelta
-from functools import lru_cache
+from datetime import datetime, timedelta
 
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlalchemy import Engine
 from starlette.concurrency import run_in_threadpool
 
 from app.callbacks.form import form_token, read_form
-from app.callbacks.requests import Keys, create_callback_within_limits, find_by_reference, seal
+from app.callbacks.requests import create_callback_within_limits, find_by_reference, seal
 from app.callbacks.routing import team_availability
-from app.database import SessionDep
+from app.context import AppContext, ContextDep, EngineDep, NowDep, PublicRendererDep, SessionDep
 from app.directory.hours import describe_state
 from app.directory.present import needs_in
 from app.models import Team
+from app.pages import Renderer
 from app.rate_limit import Limit, bucket_key
-from app.security import DataCipher
-from app.web import current_time, renderer_for
 
 router = APIRouter()
 NO_STORE = {"Cache-Control": "no-store"}
@@ -24,31 +23,23 @@ PER_NUMBER = (3, timedelta(hours=24))
 PER_CLIENT = (10, timedelta(hours=1))
 
 
-@lru_cache(maxsize=4)
-def _keys(data_key: str, secret: str) -> Keys:
-    """The cipher and hash key, built once per key pair (not on every post)."""
-    return Keys(DataCipher(data_key), secret)
-
-
 def _form_page(
-    request: Request,
+    context: AppContext,
+    now: datetime,
     lang: str,
     values: dict[str, str],
     errors: list[tuple[str, str]],
     status: int = 200,
 ) -> Response:
-    renderer = renderer_for(request, lang)
-    settings = request.app.state.settings
-    html = renderer.render(
+    settings = context.settings
+    html = context.renderer.render(
         lang,
         "callback.html",
         "callback",
         values=values,
         errors=errors,
-        needs=needs_in(request.app.state.needs, lang),
-        started=form_token(
-            settings.secret_key.get_secret_value(), current_time(request).timestamp()
-        ),
+        needs=needs_in(context.needs, lang),
+        started=form_token(context.keys.hash_secret, now.timestamp()),
         closed_days=settings.retention_closed_days,
         open_days=settings.retention_open_days,
     )
@@ -56,28 +47,44 @@ def _form_page(
 
 
 @router.get("/{lang}/callback", include_in_schema=False)
-def callback_form(lang: str, request: Request) -> Response:
-    return _form_page(request, lang, {"call_lang": lang}, [])
+def callback_form(
+    lang: str, renderer: PublicRendererDep, context: ContextDep, now: NowDep
+) -> Response:
+    return _form_page(context, now, lang, {"call_lang": lang}, [])
 
 
 @router.post("/{lang}/callback", include_in_schema=False)
-async def submit_callback(lang: str, request: Request) -> Response:
+async def submit_callback(
+    lang: str,
+    request: Request,
+    renderer: PublicRendererDep,
+    context: ContextDep,
+    engine: EngineDep,
+    now: NowDep,
+) -> Response:
     # Reading the form is the only async part; the database work runs in a worker thread.
     form = {key: str(value)[:200] for key, value in (await request.form()).items()}
-    return await run_in_threadpool(_submit, lang, request, form)
+    client = request.client.host if request.client else "unknown"
+    return await run_in_threadpool(_submit, lang, context, renderer, engine, now, client, form)
 
 
-def _submit(lang: str, request: Request, form: dict[str, str]) -> Response:
-    renderer = renderer_for(request, lang)
-    settings = request.app.state.settings
-    secret = settings.secret_key.get_secret_value()
-    now = current_time(request)
+def _submit(
+    lang: str,
+    context: AppContext,
+    renderer: Renderer,
+    engine: Engine,
+    now: datetime,
+    client: str,
+    form: dict[str, str],
+) -> Response:
+    settings, keys = context.settings, context.keys
+    secret = keys.hash_secret
     _ = renderer.gettext[lang]
     result = read_form(
         form,
         lang=lang,
         languages=list(renderer.content.languages),
-        needs=[term.code for term in request.app.state.needs.terms],
+        needs=[term.code for term in context.needs.terms],
         countries=settings.callback_country_list,
         mobile_only=settings.callback_mobile_only,
         secret=secret,
@@ -86,9 +93,7 @@ def _submit(lang: str, request: Request, form: dict[str, str]) -> Response:
     )
     values = {key: value for key, value in form.items() if key not in ("started", "website")}
     if result.details is None:
-        return _form_page(request, lang, values, result.errors, 400)
-    keys = _keys(settings.data_key.get_secret_value(), secret)
-    client = request.client.host if request.client else "unknown"
+        return _form_page(context, now, lang, values, result.errors, 400)
     sealed = seal(result.details, keys)
     limits = [
         Limit(bucket_key(secret, "callback-client", f"{now:%Y-%m-%d}:{client}"), *PER_CLIENT),
@@ -96,7 +101,7 @@ def _submit(lang: str, request: Request, form: dict[str, str]) -> Response:
     ]
     # One transaction: both limits counted, the request and its texts written, one commit.
     outcome = create_callback_within_limits(
-        request.app.state.engine,
+        engine,
         limits,
         result.details,
         keys,
@@ -108,10 +113,10 @@ def _submit(lang: str, request: Request, form: dict[str, str]) -> Response:
     )
     if outcome is limits[0]:
         message = _("You have sent a lot of requests. Please try again in an hour.")
-        return _form_page(request, lang, values, [("phone", message)], 429)
+        return _form_page(context, now, lang, values, [("phone", message)], 429)
     if isinstance(outcome, Limit):
         message = _("We already have requests from this number. A youth worker will be in touch.")
-        return _form_page(request, lang, values, [("phone", message)], 429)
+        return _form_page(context, now, lang, values, [("phone", message)], 429)
     reference = outcome.reference
     return RedirectResponse(
         f"/{lang}/callback/sent?ref={reference}", status_code=303, headers=NO_STORE
@@ -119,13 +124,13 @@ def _submit(lang: str, request: Request, form: dict[str, str]) -> Response:
 
 
 @router.get("/{lang}/callback/sent", include_in_schema=False)
-def callback_sent(lang: str, request: Request, db: SessionDep, ref: str = "") -> Response:
-    renderer = renderer_for(request, lang)
+def callback_sent(
+    lang: str, renderer: PublicRendererDep, db: SessionDep, now: NowDep, ref: str = ""
+) -> Response:
     callback = find_by_reference(db, ref[:8]) if ref else None
     if callback is None:
         raise HTTPException(status_code=404)
     team = db.get(Team, callback.team_id)
-    now = current_time(request)
     when = None
     if team is not None:
         state = team_availability(team, now)

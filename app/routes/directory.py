@@ -1,7 +1,7 @@
 """The public help directory: search with filters, one listing, and reporting a problem with it."""
 
 import uuid
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Annotated
 from urllib.parse import urlencode
 
@@ -9,14 +9,23 @@ from fastapi import APIRouter, Form, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlmodel import Session
 
-from app.database import SessionDep
+from app.context import (
+    ContextDep,
+    EngineDep,
+    KeysDep,
+    NeedsDep,
+    NowDep,
+    PublicRendererDep,
+    SessionDep,
+)
 from app.directory.cache import respond
+from app.directory.files import NeedsFile
 from app.directory.hours import opening_state
 from app.directory.present import Gettext, needs_in, present
 from app.directory.search import Filters, find_service, find_services, postcode_district
-from app.models import ProblemReport, utcnow
+from app.models import ProblemReport
+from app.pages import Renderer
 from app.rate_limit import allow, bucket_key
-from app.web import current_time, renderer_for
 
 router = APIRouter()
 REPORT_KINDS = ("wrong-phone", "wrong-hours", "closed", "other")
@@ -49,20 +58,25 @@ def _parse_filters(
 
 
 @router.get("/{lang}/help", include_in_schema=False)
-async def directory(lang: str, request: Request) -> Response:
+async def directory(
+    lang: str,
+    request: Request,
+    renderer: PublicRendererDep,
+    context: ContextDep,
+    engine: EngineDep,
+    now: NowDep,
+) -> Response:
     """The directory page: from memory when cached, so a hit never waits for the database."""
-    renderer = renderer_for(request, lang)
-    now = current_time(request)
-    revision = await request.app.state.directory_revision.current()
+    revision = await context.directory_revision.current()
     query = tuple(sorted(request.query_params.multi_items()))
     # The minute is in the key because "open now" and "opens at" change with the clock.
     key = ("help", lang, query, revision, now.strftime("%Y%m%d%H%M"))
 
     def render() -> tuple[str, int]:
         gettext = renderer.gettext[lang]
-        needs = needs_in(request.app.state.needs, lang)
+        needs = needs_in(context.needs, lang)
         filters, raw, errors = _parse_filters(request, {need.code for need in needs}, gettext)
-        with Session(request.app.state.engine) as session:
+        with Session(engine) as session:
             results = find_services(session, filters, now)
             listings = [
                 present(f.service, f.state, lang, gettext, now, needs) for f in results.listings
@@ -81,26 +95,27 @@ async def directory(lang: str, request: Request) -> Response:
         )
         return html, 400 if errors else 200
 
-    return respond(request, await request.app.state.directory_cache.get_or_render(key, render))
+    return respond(request, await context.directory_cache.get_or_render(key, render))
 
 
 def _listing_page(
     request: Request,
-    session: SessionDep,
+    renderer: Renderer,
+    all_needs: NeedsFile,
+    session: Session,
+    now: datetime,
     lang: str,
     service_id: str,
     errors: list[tuple[str, str]] | None = None,
     status: int = 400,
 ) -> Response:
-    renderer = renderer_for(request, lang)
     try:
         service = find_service(session, uuid.UUID(service_id))
     except ValueError:
         service = None
     if service is None:
         raise HTTPException(status_code=404)
-    now = current_time(request)
-    needs = needs_in(request.app.state.needs, lang)
+    needs = needs_in(all_needs, lang)
     state = opening_state(service.schedules, now)
     listing = present(service, state, lang, renderer.gettext[lang], now, needs)
     html = renderer.render(
@@ -116,8 +131,16 @@ def _listing_page(
 
 
 @router.get("/{lang}/help/{service_id}", include_in_schema=False)
-def listing(lang: str, service_id: str, request: Request, session: SessionDep) -> Response:
-    return _listing_page(request, session, lang, service_id)
+def listing(
+    lang: str,
+    service_id: str,
+    request: Request,
+    renderer: PublicRendererDep,
+    needs: NeedsDep,
+    session: SessionDep,
+    now: NowDep,
+) -> Response:
+    return _listing_page(request, renderer, needs, session, now, lang, service_id)
 
 
 @router.post("/{lang}/help/{service_id}/report", include_in_schema=False)
@@ -125,12 +148,21 @@ def report_problem(
     lang: str,
     service_id: str,
     request: Request,
+    renderer: PublicRendererDep,
+    needs: NeedsDep,
+    keys: KeysDep,
     session: SessionDep,
+    now: NowDep,
     kind: Annotated[str, Form()] = "",
     details: Annotated[str, Form(max_length=5000)] = "",
 ) -> Response:
-    renderer = renderer_for(request, lang)
     _ = renderer.gettext[lang]
+
+    def page_with(problem: list[tuple[str, str]], status: int = 400) -> Response:
+        return _listing_page(
+            request, renderer, needs, session, now, lang, service_id, problem, status
+        )
+
     try:
         service = find_service(session, uuid.UUID(service_id))
     except ValueError:
@@ -138,20 +170,16 @@ def report_problem(
     if service is None:
         raise HTTPException(status_code=404)
     if kind not in REPORT_KINDS:
-        problem = [("kind-wrong-phone", _("Choose what is wrong"))]
-        return _listing_page(request, session, lang, service_id, problem)
+        return page_with([("kind-wrong-phone", _("Choose what is wrong"))])
     if len(details) > 1000:
-        return _listing_page(
-            request, session, lang, service_id, [("details", _("Write 1000 characters or fewer"))]
-        )
+        return page_with([("details", _("Write 1000 characters or fewer"))])
     who = request.client.host if request.client else "unknown"
-    secret = request.app.state.settings.secret_key.get_secret_value()
-    bucket = bucket_key(secret, "report", who)
-    if not allow(session, bucket, REPORT_LIMIT, REPORT_WINDOW, current_time(request)):
+    bucket = bucket_key(keys.hash_secret, "report", who)
+    if not allow(session, bucket, REPORT_LIMIT, REPORT_WINDOW, now):
         problem = [("details", _("You have sent a lot of reports. Please try again in an hour."))]
-        return _listing_page(request, session, lang, service_id, problem, status=429)
+        return page_with(problem, status=429)
     report = ProblemReport(
-        service_id=service.id, kind=kind, details=details.strip(), created_at=utcnow()
+        service_id=service.id, kind=kind, details=details.strip(), created_at=now
     )
     session.add(report)
     session.commit()

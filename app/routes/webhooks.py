@@ -22,16 +22,16 @@ from twilio.twiml.messaging_response import MessagingResponse
 from app.callbacks.phones import PhoneNumberError, normalise_mobile
 from app.callbacks.requests import (
     CallbackDetails,
-    Keys,
     confirmation,
     create_callback,
     is_opted_out,
     phone_hash,
 )
+from app.context import ContextDep, EngineDep, KeysDep, NowDep, SettingsDep
 from app.rate_limit import allow, bucket_key
+from app.security import Keys
 from app.settings import Settings
-from app.sms.delivery import apply_status, keys_for, set_opt_out
-from app.web import current_time
+from app.sms.delivery import apply_status, set_opt_out
 
 log = logging.getLogger(__name__)
 router = APIRouter(prefix="/webhooks/twilio")
@@ -46,9 +46,8 @@ MAX_FORM_BYTES = 64 * 1024  # Twilio's forms are a few hundred bytes
 REPLY_LANG = "en"
 
 
-async def signed_form(request: Request) -> FormData:
+async def signed_form(request: Request, settings: SettingsDep) -> FormData:
     """The request's form fields, if Twilio signed them; 403 otherwise."""
-    settings: Settings = request.app.state.settings
     length = request.headers.get("content-length", "0")
     if not length.isdigit() or int(length) > MAX_FORM_BYTES:
         raise HTTPException(status_code=413 if length.isdigit() else 400)
@@ -84,16 +83,13 @@ def _e164(raw: str) -> str:
 
 
 @router.post("/sms", include_in_schema=False)
-def inbound_sms(request: Request, form: SignedForm) -> Response:
-    settings: Settings = request.app.state.settings
-    engine: Engine = request.app.state.engine
+def inbound_sms(form: SignedForm, context: ContextDep, engine: EngineDep, now: NowDep) -> Response:
+    settings, keys = context.settings, context.keys
     # The catalog compiled at start-up for the public pages serves the replies too.
-    _ = request.app.state.site.renderer.plain_gettext[REPLY_LANG]
+    _ = context.renderer.plain_gettext[REPLY_LANG]
     word = str(form.get("Body") or "").strip().strip(".!").strip().upper()
     number = _e164(str(form.get("From") or ""))
-    keys = keys_for(settings)
     hashed = phone_hash(keys, number)
-    now = current_time(request)
     if word in OPT_OUT_WORDS or word in OPT_IN_WORDS:
         with Session(engine) as db:
             set_opt_out(db, hashed, word in OPT_OUT_WORDS, now)
@@ -174,12 +170,11 @@ def _create_request(
 
 
 @router.post("/status", include_in_schema=False)
-def delivery_status(request: Request, form: SignedForm) -> Response:
-    settings: Settings = request.app.state.settings
+def delivery_status(form: SignedForm, engine: EngineDep, keys: KeysDep, now: NowDep) -> Response:
     sid = str(form.get("MessageSid") or "")
     status = str(form.get("MessageStatus") or "")
     error_code = str(form.get("ErrorCode") or "") or None
     if sid and status:
-        with Session(request.app.state.engine) as db:
-            apply_status(db, keys_for(settings), sid, status, error_code, current_time(request))
+        with Session(engine) as db:
+            apply_status(db, keys, sid, status, error_code, now)
     return Response(status_code=200)

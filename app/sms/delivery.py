@@ -11,10 +11,9 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col, select, update
 
 from app.callbacks.phones import duty_numbers
-from app.callbacks.requests import Keys, phone_hash, queue_text
+from app.callbacks.requests import phone_hash, queue_text
 from app.models import CallbackRequest, OptOut, OutboundSms, Team
-from app.security import DataCipher
-from app.settings import Settings
+from app.security import Keys
 
 log = logging.getLogger(__name__)
 
@@ -35,15 +34,6 @@ TWILIO_STATUSES = {
     "failed": "failed",
 }
 UNDELIVERED = ("undelivered", "failed")
-
-
-def keys_for(settings: Settings) -> Keys:
-    """The keys every part of the callback flow must share, or opt-outs would not match."""
-    assert settings.data_key is not None
-    assert settings.secret_key is not None
-    return Keys(
-        DataCipher(settings.data_key.get_secret_value()), settings.secret_key.get_secret_value()
-    )
 
 
 def set_opt_out(db: Session, hashed: str, opted_out: bool, now: datetime) -> None:

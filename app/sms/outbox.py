@@ -24,8 +24,8 @@ from sqlalchemy import ColumnElement, and_, delete, func, or_
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select, update
 
-from app.callbacks.requests import Keys
 from app.models import AppSetting, OptOut, OutboundSms
+from app.security import Keys
 from app.sms.delivery import OPTED_OUT_CODE, fail_over_team_alert, set_opt_out
 from app.sms.providers import SendError, TransientSendError
 

@@ -20,11 +20,10 @@ from datetime import datetime, timedelta
 from sqlalchemy import Engine
 from sqlmodel import Session
 
-from app.callbacks.requests import Keys
 from app.callbacks.retention import wipe_expired
 from app.models import utcnow
+from app.security import Keys
 from app.settings import Settings
-from app.sms.delivery import keys_for
 from app.sms.outbox import (
     MAX_ATTEMPTS,
     STUCK_AFTER,
@@ -86,7 +85,7 @@ class Sender:
         return cls(
             engine=engine,
             provider=provider or build_provider(settings),
-            keys=keys_for(settings),
+            keys=Keys.of(settings),
             status_callback=status_callback_url(settings),
             hourly_cap=settings.sms_hourly_cap,
             retention_days=(settings.retention_closed_days, settings.retention_open_days),

@@ -17,6 +17,7 @@ from types import FrameType
 from fastapi import FastAPI
 from sqlalchemy import Engine
 
+from app.context import context_of
 from app.settings import Settings
 from app.sms.sender import Sender
 
@@ -72,8 +73,9 @@ def stop_in_process(handle: SenderThread) -> None:
 @asynccontextmanager
 async def sender_lifespan(app: FastAPI) -> AsyncIterator[None]:
     """FastAPI lifespan: run the sender beside the web app when SENDER_IN_SERVE is on."""
-    settings: Settings = app.state.settings
-    handle = start_in_process(app.state.engine, settings) if settings.sender_in_serve else None
+    context = context_of(app)
+    settings = context.settings
+    handle = start_in_process(context.engine, settings) if settings.sender_in_serve else None
     # Deployment checks and the benchmark wait for this line from every web worker.
     log.info("Web worker ready")
     try:

@@ -1,0 +1,146 @@
+"""The application context: one typed object made by `create_app`, and the dependencies routes use.
+
+Routes never read `request.app.state`. They declare what they need with the `Annotated` aliases
+below (`SettingsDep`, `NowDep`, `KeysDep`, `SessionDep`, ...), so every collaborator is typed, and
+tests swap one with `app.dependency_overrides` (for example `get_clock` to freeze time).
+
+The time of a request is read once (`NowDep`, cached per request by FastAPI), so a handler and the
+audit entry it writes agree to the microsecond.
+"""
+
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Annotated, cast
+
+from fastapi import Depends, HTTPException, Request
+from sqlalchemy import Engine
+from sqlmodel import Session
+
+from app.content import Content
+from app.directory.cache import PageCache, ResponseCache
+from app.directory.files import NeedsFile
+from app.directory.revision import DirectoryRevision
+from app.pages import Renderer, Site
+from app.security import Keys
+from app.settings import Settings
+
+if TYPE_CHECKING:
+    from app.routes.api_cache import CachedJson
+
+Clock = Callable[[], datetime]
+
+
+def system_clock() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True)
+class SignInDelay:
+    """How long a failed sign-in waits before answering: each failure in a row costs more."""
+
+    step: float = 0.5
+    sleep: Callable[[float], None] = time.sleep
+
+    def after(self, failures: int) -> None:
+        self.sleep(min(failures, 5) * self.step)
+
+
+@dataclass
+class AppContext:
+    """Everything a request may need, made once per process from the settings."""
+
+    settings: Settings
+    engine: Engine
+    content: Content
+    site: Site
+    needs: NeedsFile
+    keys: Keys
+    directory_revision: DirectoryRevision
+    directory_cache: PageCache = field(default_factory=PageCache)
+    api_cache: "ResponseCache[CachedJson]" = field(default_factory=ResponseCache)
+    clock: Clock = system_clock
+    sign_in_delay: "SignInDelay" = field(default_factory=lambda: SignInDelay())
+
+    @property
+    def renderer(self) -> Renderer:
+        return self.site.renderer
+
+    @property
+    def language_codes(self) -> list[str]:
+        return list(self.content.languages)
+
+
+def context_of(app: object) -> AppContext:
+    """The context stored on a FastAPI app by `create_app`."""
+    return cast(AppContext, app.state.context)  # type: ignore[attr-defined]
+
+
+# Each getter is `async def`: it only reads memory, so it need not take a thread-pool slot.
+async def get_context(request: Request) -> AppContext:
+    return context_of(request.app)
+
+
+ContextDep = Annotated[AppContext, Depends(get_context)]
+
+
+async def get_settings(context: ContextDep) -> Settings:
+    return context.settings
+
+
+async def get_engine(context: ContextDep) -> Engine:
+    return context.engine
+
+
+async def get_clock(context: ContextDep) -> Clock:
+    return context.clock
+
+
+async def get_now(clock: Annotated[Clock, Depends(get_clock)]) -> datetime:
+    return clock()
+
+
+async def get_keys(context: ContextDep) -> Keys:
+    return context.keys
+
+
+async def get_sign_in_delay(context: ContextDep) -> SignInDelay:
+    return context.sign_in_delay
+
+
+async def get_renderer(context: ContextDep) -> Renderer:
+    return context.site.renderer
+
+
+async def get_needs(context: ContextDep) -> NeedsFile:
+    return context.needs
+
+
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+EngineDep = Annotated[Engine, Depends(get_engine)]
+ClockDep = Annotated[Clock, Depends(get_clock)]
+NowDep = Annotated[datetime, Depends(get_now)]
+KeysDep = Annotated[Keys, Depends(get_keys)]
+RendererDep = Annotated[Renderer, Depends(get_renderer)]
+NeedsDep = Annotated[NeedsFile, Depends(get_needs)]
+SignInDelayDep = Annotated[SignInDelay, Depends(get_sign_in_delay)]
+
+
+def get_session(engine: EngineDep) -> Iterator[Session]:
+    """A database session for the request; the handler commits what it changes."""
+    with Session(engine) as session:
+        yield session
+
+
+SessionDep = Annotated[Session, Depends(get_session)]
+
+
+async def get_public_renderer(lang: str, renderer: RendererDep) -> Renderer:
+    """The public renderer for a `/{lang}/...` route, or a 404 when `lang` is not ours."""
+    if lang not in renderer.content.languages:
+        raise HTTPException(status_code=404)
+    return renderer
+
+
+PublicRendererDep = Annotated[Renderer, Depends(get_public_renderer)]
