@@ -8,7 +8,16 @@ import pyotp
 from fastapi import APIRouter, Form, HTTPException, Query, Request
 from fastapi.responses import Response
 
-from app.admin.access import COOKIE, AnyStaff, AnyStaffPost, SignedIn, admin_page, redirect, saved
+from app.admin.access import (
+    COOKIE,
+    AnyStaff,
+    AnyStaffPost,
+    SignedIn,
+    Staff,
+    admin_page,
+    redirect,
+    saved,
+)
 from app.admin.auth import revoke_sessions, sign_in
 from app.admin.dashboard import dashboard_for
 from app.context import ContextDep, KeysDep, NowDep, SessionDep, SettingsDep, SignInDelayDep
@@ -135,24 +144,22 @@ def second_factor(
     return admin_page(request, "admin/code.html", staff, 400, errors=[("code", message)])
 
 
-@router.post("/logout", include_in_schema=False)
-def logout(request: Request, db: SessionDep, staff: AnyStaffPost) -> Response:
-    revoke_sessions(db, staff.user.id or 0, staff.now, only=staff.session.id)
-    staff.audit(db, "sign-out")
-    db.commit()
-    response = redirect("/admin/login")
+def _signed_out(db: SessionDep, staff: Staff, action: str, everywhere: bool) -> Response:
+    only = None if everywhere else staff.session.id
+    revoke_sessions(db, staff.user.id or 0, staff.now, only=only)
+    response = saved(db, staff, "/admin/login", action)
     response.delete_cookie(COOKIE, path="/admin")
     return response
+
+
+@router.post("/logout", include_in_schema=False)
+def logout(db: SessionDep, staff: AnyStaffPost) -> Response:
+    return _signed_out(db, staff, "sign-out", everywhere=False)
 
 
 @router.post("/logout-everywhere", include_in_schema=False)
-def logout_everywhere(request: Request, db: SessionDep, staff: AnyStaffPost) -> Response:
-    revoke_sessions(db, staff.user.id or 0, staff.now)
-    staff.audit(db, "sign-out-everywhere")
-    db.commit()
-    response = redirect("/admin/login")
-    response.delete_cookie(COOKIE, path="/admin")
-    return response
+def logout_everywhere(db: SessionDep, staff: AnyStaffPost) -> Response:
+    return _signed_out(db, staff, "sign-out-everywhere", everywhere=True)
 
 
 @router.get("/account/password", include_in_schema=False)

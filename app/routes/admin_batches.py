@@ -194,24 +194,22 @@ def retire(db: SessionDep, staff: AdminPost, batch_id: str) -> Response:
     return redirect(f"/admin/batches/{batch_id}")
 
 
-@router.get("/batches/{batch_id}/qr.svg", include_in_schema=False)
-def batch_qr_svg(settings: SettingsDep, db: SessionDep, staff: Admin, batch_id: str) -> Response:
-    batch = _batch(db, batch_id)
-    disposition = f'inline; filename="card-{batch.code}.svg"'
-    return Response(
-        qr_svg(_url(settings, batch)),
-        media_type="image/svg+xml",
-        headers={**NO_STORE, "Content-Disposition": disposition},
-    )
+QR_FORMATS = {"svg": (qr_svg, "image/svg+xml"), "png": (qr_png, "image/png")}
 
 
-@router.get("/batches/{batch_id}/qr.png", include_in_schema=False)
-def batch_qr_png(settings: SettingsDep, db: SessionDep, staff: Admin, batch_id: str) -> Response:
+@router.get("/batches/{batch_id}/qr.{extension}", include_in_schema=False)
+def batch_qr(
+    settings: SettingsDep, db: SessionDep, staff: Admin, batch_id: str, extension: str
+) -> Response:
+    """The batch's QR code as SVG (for print designers) or PNG (for documents)."""
+    if extension not in QR_FORMATS:
+        raise HTTPException(status_code=404)
     batch = _batch(db, batch_id)
-    disposition = f'inline; filename="card-{batch.code}.png"'
+    draw, media_type = QR_FORMATS[extension]
+    disposition = f'inline; filename="card-{batch.code}.{extension}"'
     return Response(
-        qr_png(_url(settings, batch)),
-        media_type="image/png",
+        draw(_url(settings, batch)),
+        media_type=media_type,
         headers={**NO_STORE, "Content-Disposition": disposition},
     )
 

@@ -2,7 +2,7 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Form, HTTPException, Request
+from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.responses import Response
 from sqlmodel import Session, col, select
 
@@ -52,16 +52,21 @@ def _team_form(
     )
 
 
+NeedCodes = Annotated[list[str] | None, Form()]
+DayCodes = Annotated[list[str] | None, Form()]
+
+
 def _team_input(
-    name: str,
-    areas: str,
-    needs: list[str] | None,
-    duty_phones: str,
-    days: list[str] | None,
-    works_from: str,
-    works_until: str,
-    is_fallback: str,
+    name: FormText = "",
+    areas: FormText = "",
+    needs: NeedCodes = None,
+    duty_phones: FormText = "",
+    days: DayCodes = None,
+    works_from: FormText = "",
+    works_until: FormText = "",
+    is_fallback: FormText = "",
 ) -> TeamInput:
+    """The team form's fields as posted (checked by `validate_team`)."""
     return TeamInput(
         name=name,
         areas=areas,
@@ -74,8 +79,7 @@ def _team_input(
     )
 
 
-NeedCodes = Annotated[list[str] | None, Form()]
-DayCodes = Annotated[list[str] | None, Form()]
+TeamForm = Annotated[TeamInput, Depends(_team_input)]
 
 
 @router.get("/teams/new", include_in_schema=False)
@@ -84,20 +88,7 @@ def new_team_page(request: Request, db: SessionDep, staff: Admin) -> Response:
 
 
 @router.post("/teams/new", include_in_schema=False)
-def add_team(
-    request: Request,
-    db: SessionDep,
-    staff: AdminPost,
-    name: FormText = "",
-    areas: FormText = "",
-    needs: NeedCodes = None,
-    duty_phones: FormText = "",
-    days: DayCodes = None,
-    works_from: FormText = "",
-    works_until: FormText = "",
-    is_fallback: FormText = "",
-) -> Response:
-    form = _team_input(name, areas, needs, duty_phones, days, works_from, works_until, is_fallback)
+def add_team(request: Request, db: SessionDep, staff: AdminPost, form: TeamForm) -> Response:
     values, errors = validate_team(db, form, None)
     if errors:
         return _team_form(request, db, staff, None, form, errors, 400)
@@ -125,23 +116,11 @@ def team_page(request: Request, db: SessionDep, staff: Admin, team_id: int) -> R
 
 @router.post("/teams/{team_id}", include_in_schema=False)
 def update_team(
-    request: Request,
-    db: SessionDep,
-    staff: AdminPost,
-    team_id: int,
-    name: FormText = "",
-    areas: FormText = "",
-    needs: NeedCodes = None,
-    duty_phones: FormText = "",
-    days: DayCodes = None,
-    works_from: FormText = "",
-    works_until: FormText = "",
-    is_fallback: FormText = "",
+    request: Request, db: SessionDep, staff: AdminPost, team_id: int, form: TeamForm
 ) -> Response:
     team = db.get(Team, team_id)
     if team is None:
         raise HTTPException(status_code=404)
-    form = _team_input(name, areas, needs, duty_phones, days, works_from, works_until, is_fallback)
     values, errors = validate_team(db, form, team)
     if errors:
         return _team_form(request, db, staff, team, form, errors, 400)
