@@ -1,0 +1,206 @@
+"""Command line: `python -m app serve | migrate | content-check`."""
+
+import argparse
+import logging
+import sys
+from typing import TYPE_CHECKING, NoReturn
+
+from app.settings import ConfigurationError, Settings, load_settings
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
+
+    from app.directory.files import NeedsFile, ServiceFile
+
+
+class OneLineParser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"error: {message} (see python -m app --help)\n")
+
+
+def _fail(message: str) -> NoReturn:
+    print(f"error: {message}", file=sys.stderr)
+    raise SystemExit(1)
+
+
+def _logging_config() -> dict[str, object]:
+    handler = {"class": "logging.StreamHandler", "formatter": "plain", "stream": "ext://sys.stderr"}
+    return {
+        "version": 1,
+        "disable_existing_loggers": False,
+        "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
+        "handlers": {"stderr": handler},
+        "root": {"handlers": ["stderr"], "level": "INFO"},
+        # Granian's own access log prints client addresses; ours (app.access) does not.
+        "loggers": {
+            "_granian": {"handlers": ["stderr"], "level": "INFO", "propagate": False},
+            "granian.access": {"level": "CRITICAL", "propagate": False},
+            "alembic": {"level": "WARNING"},
+        },
+    }
+
+
+def serve(settings: Settings, args: argparse.Namespace) -> None:
+    from granian import Granian
+    from granian.constants import Interfaces
+
+    from app.content import load_content
+    from app.database import make_engine, migrate
+
+    content = load_content(settings.content_dir)
+    if content.problems:
+        _fail(f"content has {len(content.problems)} problem(s), first: {content.problems[0]}")
+    engine = make_engine(settings.database_url)
+    migrate(engine)
+    _seed_directory(settings, engine)
+    engine.dispose()
+    # Granian (HTTP in Rust) serves the cached card pages about twice as fast as uvicorn here.
+    Granian(
+        "app.main:create_app",
+        factory=True,
+        address=args.host,
+        port=args.port,
+        interface=Interfaces.ASGI,
+        workers=args.workers,
+        websockets=False,
+        log_dictconfig=_logging_config(),
+        log_access=False,
+        respawn_failed_workers=True,
+        workers_kill_timeout=30,
+    ).serve()
+
+
+def _read_listings(settings: Settings) -> tuple["NeedsFile", list["ServiceFile"]]:
+    from app.directory.files import ListingFileError, read_listing_files
+
+    try:
+        return read_listing_files(settings.content_dir / "services")
+    except ListingFileError as error:
+        problems = str(error).splitlines()
+        _fail(f"{len(problems)} listing file problem(s), first: {problems[0]}")
+
+
+def _seed_directory(settings: Settings, engine: "Engine") -> None:
+    from sqlmodel import Session
+
+    from app.directory.importer import load_listings_if_empty
+
+    needs, listings = _read_listings(settings)
+    with Session(engine) as session:
+        if load_listings_if_empty(session, needs, listings):
+            logging.getLogger(__name__).info(
+                "Loaded %d listings into the empty directory", len(listings)
+            )
+
+
+def import_services(settings: Settings, args: argparse.Namespace) -> None:
+    from sqlmodel import Session
+
+    from app.database import make_engine, migrate
+    from app.directory.importer import import_listings
+
+    needs, listings = _read_listings(settings)
+    engine = make_engine(settings.database_url)
+    migrate(engine)
+    with Session(engine) as session:
+        print(import_listings(session, needs, listings).summary())
+
+
+def create_user_command(settings: Settings, args: argparse.Namespace) -> None:
+    from sqlmodel import Session
+
+    from app.admin.audit import record
+    from app.admin.users import AccountError, create_user
+    from app.database import make_engine, migrate
+
+    password = sys.stdin.readline().rstrip("\n")
+    if not password:
+        _fail("give the password on standard input, e.g. `python -m app create-user ... < file`")
+    engine = make_engine(settings.database_url)
+    migrate(engine)
+    with Session(engine) as db:
+        try:
+            user = create_user(db, args.email, args.role, password, args.team)
+        except AccountError as error:
+            _fail(str(error))
+        record(
+            db,
+            "create",
+            entity="user",
+            entity_id=user.id,
+            detail=f"{user.role} created by create-user",
+        )
+        db.commit()
+        print(f"created {user.role} {user.email}")
+
+
+def run_migrate(settings: Settings, args: argparse.Namespace) -> None:
+    from app.database import make_engine, migrate
+
+    migrate(make_engine(settings.database_url), args.revision)
+    print(f"database is at migration {args.revision}")
+
+
+def worker(settings: Settings, args: argparse.Namespace) -> None:
+    from app.sms.worker import run_worker
+
+    run_worker(settings, interval=args.interval)
+
+
+def content_check(settings: Settings, args: argparse.Namespace) -> None:
+    from app.content import load_content
+    from app.content_report import report
+
+    content = load_content(settings.content_dir)
+    print(report(content))
+    if content.problems:
+        raise SystemExit(1)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = OneLineParser(prog="python -m app", description="The digital consequences card.")
+    commands = parser.add_subparsers(dest="command", required=True, parser_class=OneLineParser)
+    serve_parser = commands.add_parser("serve", help="apply migrations and start the web service")
+    serve_parser.add_argument("--host", default="127.0.0.1")
+    serve_parser.add_argument("--port", type=int, default=8000)
+    serve_parser.add_argument("--workers", type=int, default=1)
+    serve_parser.set_defaults(handler=serve)
+    migrate_parser = commands.add_parser("migrate", help="bring the database schema up to date")
+    migrate_parser.add_argument("--revision", default="head")
+    migrate_parser.set_defaults(handler=run_migrate)
+    worker_parser = commands.add_parser(
+        "worker", help="send queued texts (the SMS outbox) until stopped with SIGTERM or Ctrl-C"
+    )
+    worker_parser.add_argument(
+        "--interval", type=float, default=2.0, help="seconds between looks at the outbox"
+    )
+    worker_parser.set_defaults(handler=worker)
+    check_parser = commands.add_parser("content-check", help="check the content files")
+    check_parser.set_defaults(handler=content_check)
+    import_parser = commands.add_parser(
+        "import-services", help="load the listing files in content/services/ (upsert by id)"
+    )
+    import_parser.set_defaults(handler=import_services)
+    user_parser = commands.add_parser(
+        "create-user", help="create a staff account; the password is read from standard input"
+    )
+    user_parser.add_argument("--email", required=True)
+    user_parser.add_argument("--role", required=True, choices=["admin", "editor", "caseworker"])
+    user_parser.add_argument("--team", default=None, help="team name (required for caseworkers)")
+    user_parser.set_defaults(handler=create_user_command)
+    args = parser.parse_args(argv)
+    if not 0.1 <= getattr(args, "interval", 1.0) <= 3600:
+        parser.error("--interval must be between 0.1 and 3600 seconds")
+    if getattr(args, "workers", 1) < 1 or not 0 < getattr(args, "port", 1) < 65536:
+        parser.error("--workers must be at least 1 and --port between 1 and 65535")
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    logging.getLogger("alembic").setLevel(logging.WARNING)
+    try:
+        settings = load_settings()
+        args.handler(settings, args)
+    except ConfigurationError as error:
+        _fail(str(error))
+
+
+if __name__ == "__main__":
+    main()

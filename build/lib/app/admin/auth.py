@@ -1,0 +1,113 @@
+"""Staff sign-in and sessions: lockout after failed attempts, timeouts, rotation and revocation.
+
+Failed attempts are counted per keyed hash of the email address, so an unknown address locks in the
+same way as a real one and the answer never reveals whether an account exists.
+"""
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from sqlmodel import Session, col, func, select, update
+
+from app.admin.audit import record
+from app.models import AdminSession, RateLimitHit, User
+from app.rate_limit import allow, bucket_key
+from app.security import new_token, token_hash, verify_password
+
+MAX_FAILED_ATTEMPTS = 5
+LOCKOUT = timedelta(minutes=15)
+IDLE_TIMEOUT = timedelta(minutes=30)
+ABSOLUTE_TIMEOUT = timedelta(hours=12)
+ROLES = ("admin", "editor", "caseworker")
+
+
+@dataclass(frozen=True)
+class SignInResult:
+    user: User | None
+    token: str | None
+    locked: bool
+    failures: int
+
+
+def aware(moment: datetime) -> datetime:
+    """SQLite hands back naive datetimes; everything we store is UTC."""
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def _failures(db: Session, bucket: str, now: datetime) -> int:
+    since = now - LOCKOUT
+    total = db.exec(
+        select(func.coalesce(func.sum(RateLimitHit.hits), 0)).where(
+            RateLimitHit.bucket == bucket, col(RateLimitHit.window_start) >= since
+        )
+    ).one()
+    return int(total)
+
+
+def sign_in(db: Session, secret: str, email: str, password: str, now: datetime) -> SignInResult:
+    email = email.strip().lower()
+    bucket = bucket_key(secret, "sign-in", email)
+    user = db.exec(select(User).where(User.email == email)).first()
+    if _failures(db, bucket, now) >= MAX_FAILED_ATTEMPTS:
+        record(db, "sign-in-locked", user=user, detail="sign-in refused: locked")
+        db.commit()
+        return SignInResult(None, None, True, MAX_FAILED_ATTEMPTS)
+    valid = verify_password(user.password_hash if user else None, password)
+    if not valid or user is None or not user.active:
+        allow(db, bucket, MAX_FAILED_ATTEMPTS, timedelta(minutes=1), now, keep=LOCKOUT)
+        failures = _failures(db, bucket, now)
+        if user is not None and failures >= MAX_FAILED_ATTEMPTS:
+            user.locked_until = now + LOCKOUT
+            db.add(user)
+        record(db, "sign-in-failed", user=user, detail=f"failed attempts: {failures}")
+        db.commit()
+        return SignInResult(None, None, failures >= MAX_FAILED_ATTEMPTS, failures)
+    token = new_token()
+    staff_session = AdminSession(
+        id=token_hash(token),
+        user_id=user.id,  # type: ignore[arg-type]
+        csrf_token=new_token(),
+        second_factor_done=user.totp_secret is None,
+        created_at=now,
+        last_seen_at=now,
+    )
+    user.locked_until = None
+    db.add_all([user, staff_session])
+    record(db, "sign-in", user=user, staff_session=staff_session)
+    db.commit()
+    return SignInResult(user, token, False, 0)
+
+
+def session_for(db: Session, token: str | None, now: datetime) -> AdminSession | None:
+    """The live session for a cookie token, or None if unknown, revoked, idle or too old."""
+    if not token:
+        return None
+    staff_session = db.get(AdminSession, token_hash(token))
+    if staff_session is None or staff_session.revoked_at is not None:
+        return None
+    idle = now - aware(staff_session.last_seen_at) > IDLE_TIMEOUT
+    expired = now - aware(staff_session.created_at) > ABSOLUTE_TIMEOUT
+    if idle or expired:
+        staff_session.revoked_at = now
+        db.add(staff_session)
+        db.commit()
+        return None
+    if now - aware(staff_session.last_seen_at) > timedelta(minutes=1):
+        staff_session.last_seen_at = now
+        db.add(staff_session)
+        db.commit()
+    return staff_session
+
+
+def revoke_sessions(
+    db: Session, user_id: int, now: datetime, only: str | None = None, keep: str | None = None
+) -> None:
+    """End one session (`only`), or every session of a user but `keep`; the caller commits."""
+    statement = update(AdminSession).where(
+        col(AdminSession.user_id) == user_id, col(AdminSession.revoked_at).is_(None)
+    )
+    if only is not None:
+        statement = statement.where(col(AdminSession.id) == only)
+    if keep is not None:
+        statement = statement.where(col(AdminSession.id) != keep)
+    db.execute(statement.values(revoked_at=now))

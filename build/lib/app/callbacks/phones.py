@@ -1,0 +1,43 @@
+"""Phone numbers people type: any format in, E.164 out, UK mobiles only unless configured."""
+
+import phonenumbers
+from phonenumbers import NumberParseException, PhoneNumberType
+
+MOBILE_TYPES = {PhoneNumberType.MOBILE, PhoneNumberType.FIXED_LINE_OR_MOBILE}
+# Ofcom keeps 07700 900000-900999 for drama and tests: never a real person, so safe to accept.
+DRAMA_RANGE = range(447700900000, 447700901000)
+
+
+class PhoneNumberError(ValueError):
+    """Why a number cannot be used, as a short key the form turns into words."""
+
+
+def normalise_mobile(raw: str, countries: list[str], mobile_only: bool = True) -> str:
+    """The number in E.164 (+447700900123), or PhoneNumberError with a reason key."""
+    text = raw.strip()
+    if not text or len(text) > 40:
+        raise PhoneNumberError("missing" if not text else "invalid")
+    try:
+        number = phonenumbers.parse(text, countries[0] if countries else "GB")
+    except NumberParseException:
+        raise PhoneNumberError("invalid") from None
+    e164 = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+    if int(e164.lstrip("+")) in DRAMA_RANGE and "GB" in countries:
+        return e164
+    if not phonenumbers.is_valid_number(number):
+        raise PhoneNumberError("invalid")
+    if phonenumbers.region_code_for_number(number) not in countries:
+        raise PhoneNumberError("not-allowed")
+    if mobile_only and phonenumbers.number_type(number) not in MOBILE_TYPES:
+        raise PhoneNumberError("not-mobile")
+    return e164
+
+
+def masked(e164: str) -> str:
+    """For staff screens before the number is revealed: +44 ••• ••• •123."""
+    return e164[:3] + " ••• ••• •" + e164[-3:]
+
+
+def duty_numbers(stored: str) -> list[str]:
+    """A team's duty phones as stored (E.164, comma-separated), in order, blanks left out."""
+    return [number.strip() for number in stored.split(",") if number.strip()]

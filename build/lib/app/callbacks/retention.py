@@ -1,0 +1,43 @@
+"""The retention job: personal data in callback requests is wiped on schedule; counts remain.
+
+Closed requests lose their number and name `retention_closed_days` after closing; requests never
+closed lose them `retention_open_days` after they were made. The texts' recipient numbers go too.
+"""
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import and_, or_, update
+from sqlmodel import Session, col, delete, select
+
+from app.models import CallbackRequest, OutboundSms, RateLimitHit
+
+RATE_LIMIT_KEEP = timedelta(days=2)
+
+
+def wipe_expired(db: Session, now: datetime, closed_days: int, open_days: int) -> int:
+    """Wipe personal fields that are due; returns how many requests were wiped."""
+    due = and_(
+        col(CallbackRequest.wiped_at).is_(None),
+        or_(
+            and_(
+                col(CallbackRequest.status) == "closed",
+                col(CallbackRequest.closed_at) < now - timedelta(days=closed_days),
+            ),
+            col(CallbackRequest.created_at) < now - timedelta(days=open_days),
+        ),
+    )
+    ids = list(db.exec(select(CallbackRequest.id).where(due)).all())
+    if ids:
+        db.execute(
+            update(CallbackRequest)
+            .where(col(CallbackRequest.id).in_(ids))
+            .values(phone_encrypted=None, name_encrypted=None, phone_hash=None, wiped_at=now)
+        )
+        db.execute(
+            update(OutboundSms)
+            .where(col(OutboundSms.callback_id).in_(ids))
+            .values(to_encrypted=None)
+        )
+    db.execute(delete(RateLimitHit).where(col(RateLimitHit.window_start) < now - RATE_LIMIT_KEEP))
+    db.commit()
+    return len(ids)

@@ -1,0 +1,66 @@
+"""The `content-check` report: completeness and review per language, reading grades, problems."""
+
+import re
+
+import textstat
+from babel.messages.pofile import read_po
+
+from app.content import HELP_NOW, SOURCE_LANGUAGE, Content
+
+MARKDOWN_LINK = re.compile(r"\[([^\]]*)\]\([^)]*\)")
+READING_GRADE_TARGET = 6.0
+
+
+def reading_grade(markdown: str) -> float:
+    plain = MARKDOWN_LINK.sub(r"\1", markdown).replace("#", "").replace("*", "")
+    return float(textstat.flesch_kincaid_grade(plain))
+
+
+def _strings(content: Content, lang: str) -> str:
+    """'73/73': interface strings translated in the language's catalog, of those in the template."""
+    locales = content.directory / "locales"
+    template = locales / "messages.pot"
+    catalog = locales / lang / "LC_MESSAGES" / "messages.po"
+    if lang == SOURCE_LANGUAGE or not template.exists():
+        return "(source)"
+    with template.open("rb") as pot:
+        wanted = {message.id for message in read_po(pot) if message.id}
+    done: set[object] = set()
+    if catalog.exists():
+        with catalog.open("rb") as po:
+            done = {m.id for m in read_po(po) if m.id and m.string and not m.fuzzy}
+    return f"{len(wanted & done)}/{len(wanted)}"
+
+
+def report(content: Content) -> str:
+    slugs = ["card", HELP_NOW, *content.topic_slugs]
+    lines = ["Languages (pages translated / reviewed):"]
+    for lang in content.languages.values():
+        present = [
+            content.pages[(lang.code, slug)] for slug in slugs if (lang.code, slug) in content.pages
+        ]
+        reviewed = sum(page.reviewed for page in present)
+        missing = [slug for slug in slugs if (lang.code, slug) not in content.pages]
+        line = (
+            f"  {lang.code:<3} {lang.name:<12} {len(present):>2}/{len(slugs)} pages translated, "
+            f"{reviewed:>2} reviewed; interface strings {_strings(content, lang.code)}"
+        )
+        if missing:
+            line += f"; shown in English: {', '.join(missing)}"
+        lines.append(line)
+    lines.append(
+        "Reading grade of English pages "
+        f"(Flesch-Kincaid; aim for {READING_GRADE_TARGET:g} or below):"
+    )
+    for slug in slugs:
+        page = content.pages.get((SOURCE_LANGUAGE, slug))
+        if page is not None and page.markdown.strip():
+            grade = reading_grade(page.markdown)
+            flag = "" if grade <= READING_GRADE_TARGET else "  (above target)"
+            lines.append(f"  {slug:<24} {grade:4.1f}{flag}")
+    if content.problems:
+        lines.append(f"{len(content.problems)} problem(s):")
+        lines.extend(f"  {problem}" for problem in content.problems)
+    else:
+        lines.append("No problems found.")
+    return "\n".join(lines)

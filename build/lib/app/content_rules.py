@@ -1,0 +1,166 @@
+"""The rules content must follow, checked by `content-check` and before `serve` starts.
+
+English is the source: it must have every required part. A translation must keep English's sections,
+numbers and links, so a translated page can never state a different phone number or fact.
+"""
+
+import re
+import unicodedata
+from collections.abc import Iterator
+
+import yaml
+
+from app.content import (
+    CARD,
+    HELP_NOW,
+    SOURCE_LANGUAGE,
+    SPECIAL_PAGES,
+    TEL_PATTERN,
+    Content,
+    Page,
+    Problem,
+)
+
+REQUIRED_KEYS = {
+    CARD: ("title", "description", "reviewed"),
+    HELP_NOW: ("title", "lines", "reviewed"),
+}
+TOPIC_KEYS = ("title", "summary", "order", "reviewed", "sources")
+# Paths a page may link to besides the card and topics.
+APP_ROUTES: set[str] = {"help", "callback"}
+NUMBER = re.compile(r"\d+")
+
+
+def check_content(content: Content) -> list[Problem]:
+    problems: list[Problem] = []
+    english = {
+        slug: page for (lang, slug), page in content.pages.items() if lang == SOURCE_LANGUAGE
+    }
+    for slug in SPECIAL_PAGES:
+        if slug not in english:
+            path = f"content/pages/{SOURCE_LANGUAGE}/{slug}.md"
+            problems.append(Problem(path, "required page is missing"))
+    if not set(english) - set(SPECIAL_PAGES):
+        problems.append(Problem(f"content/pages/{SOURCE_LANGUAGE}", "there are no topic pages"))
+    linkable = {"", "./", *english, *APP_ROUTES} - {HELP_NOW}
+    need_codes = _need_codes(content)
+    for page in content.pages.values():
+        problems.extend(
+            Problem(str(page.path), message) for message in _page_problems(page, linkable)
+        )
+        need = page.meta.get("need")
+        if need is not None and need not in need_codes:
+            problems.append(Problem(str(page.path), f"need '{need}' is not in services/needs.yaml"))
+        source = english.get(page.slug)
+        if page.lang != SOURCE_LANGUAGE:
+            if source is None:
+                problems.append(Problem(str(page.path), "there is no English page with this name"))
+            else:
+                problems.extend(
+                    Problem(str(page.path), message)
+                    for message in _translation_problems(page, source)
+                )
+    return problems
+
+
+def _need_codes(content: Content) -> set[str]:
+    try:
+        needs = yaml.safe_load((content.directory / "services" / "needs.yaml").read_text("utf-8"))
+        return {str(term["code"]) for term in needs["terms"]}
+    except (OSError, yaml.YAMLError, KeyError, TypeError):
+        return set()  # needs.yaml itself is checked when the listings are read
+
+
+def _page_problems(page: Page, linkable: set[str]) -> Iterator[str]:
+    required = REQUIRED_KEYS.get(page.slug, TOPIC_KEYS)
+    for key in required:
+        if page.meta.get(key) in (None, "", []):
+            yield f"front matter needs '{key}'"
+    if "reviewed" in page.meta and not isinstance(page.meta["reviewed"], bool):
+        yield "'reviewed' must be true or false"
+    if page.slug == HELP_NOW:
+        yield from _help_now_problems(page)
+        return
+    if page.slug != CARD:
+        if "order" in page.meta and not isinstance(page.meta["order"], int):
+            yield "'order' must be a whole number"
+        yield from _source_problems(page)
+        if not any(heading.startswith("h2 ") for heading in page.headings):
+            yield "the page needs at least one '## ' section"
+    if not page.markdown.strip():
+        yield "the page has no text"
+    if any(heading.startswith("h1 ") for heading in page.headings):
+        yield "do not use '# ' headings: the title is the page heading; use '## '"
+    for link in page.links:
+        if link.startswith(("tel:", "sms:")):
+            if not TEL_PATTERN.match(link):
+                yield f"phone link '{link}' must be digits only, like tel:08001111"
+        elif link.startswith("https://"):
+            continue
+        elif link.startswith(("http://", "mailto:", "/", "javascript:")) or ":" in link:
+            yield f"link '{link}' must be https://, tel:, sms: or the name of another page"
+        elif link.split("#")[0] not in linkable:
+            yield f"link '{link}' points to a page that does not exist"
+
+
+def _help_now_problems(page: Page) -> Iterator[str]:
+    lines = page.meta.get("lines")
+    if not isinstance(lines, list) or not lines:
+        return
+    for number, line in enumerate(lines, start=1):
+        if not isinstance(line, dict) or not {"label", "action", "tel"} <= line.keys():
+            yield f"line {number} needs label, action and tel"
+        elif not re.fullmatch(r"\+?[0-9]+", str(line["tel"])):
+            yield f"line {number}: tel must be digits only, like 08001111"
+
+
+def _source_problems(page: Page) -> Iterator[str]:
+    sources = page.meta.get("sources")
+    if sources is None:
+        return
+    if not isinstance(sources, list):
+        yield "'sources' must be a list"
+        return
+    for item in sources:
+        if not isinstance(item, dict) or not item.get("title"):
+            yield f"each source needs a title: {item}"
+        elif item.get("url") and not str(item["url"]).startswith("https://"):
+            yield f"source address must start with https://: {item['url']}"
+
+
+def numbers_in(page: Page) -> list[str]:
+    """Every distinct number a reader sees, in any script's digits, written in ASCII digits."""
+    text = page.markdown + " " + " ".join(_texts(page.meta))
+    ascii_text = "".join(str(unicodedata.digit(char)) if char.isdigit() else char for char in text)
+    return sorted(set(NUMBER.findall(ascii_text)))
+
+
+def _texts(value: object) -> Iterator[str]:
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if key not in ("order", "reviewed"):
+                yield from _texts(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _texts(item)
+    elif isinstance(value, str):
+        yield value
+
+
+def _translation_problems(page: Page, source: Page) -> Iterator[str]:
+    if [h.split()[0] for h in page.headings] != [h.split()[0] for h in source.headings]:
+        yield (
+            f"has {len(page.headings)} sections but English has {len(source.headings)}: "
+            "keep the same '##' sections in the same order"
+        )
+    if sorted(page.links) != sorted(source.links):
+        missing = sorted(set(source.links) - set(page.links))
+        extra = sorted(set(page.links) - set(source.links))
+        yield f"links differ from English (missing {missing}, not in English {extra})"
+    if numbers_in(page) != numbers_in(source):
+        missing = sorted(set(numbers_in(source)) - set(numbers_in(page)))
+        extra = sorted(set(numbers_in(page)) - set(numbers_in(source)))
+        yield f"numbers differ from English (missing {missing}, not in English {extra})"
+    source_numbers = [line.tel for line in source.help_lines]
+    if source.slug == HELP_NOW and [line.tel for line in page.help_lines] != source_numbers:
+        yield "help-now phone numbers differ from English"

@@ -1,0 +1,375 @@
+"""Rows as Open Referral UK (HSDS 3.0 UK profile) JSON objects: plain functions, no database access.
+
+Callers load every relationship a function reads before calling it (see `app/routes/api.py`), so
+turning a page of rows into JSON never runs a query. Optional fields without a value are left out
+rather than sent as null or "", as the Open Referral UK compliance rules ask.
+"""
+
+import math
+from collections.abc import Iterable, Mapping
+from datetime import UTC, date, datetime, time
+from typing import Any
+
+from app.models import (
+    Address,
+    Attribute,
+    Contact,
+    Language,
+    Location,
+    Organization,
+    Phone,
+    Schedule,
+    Service,
+    ServiceArea,
+    ServiceAtLocation,
+    Taxonomy,
+    TaxonomyTerm,
+)
+
+JSONObject = dict[str, Any]
+
+DAY_NAMES = {
+    "MO": "Monday",
+    "TU": "Tuesday",
+    "WE": "Wednesday",
+    "TH": "Thursday",
+    "FR": "Friday",
+    "SA": "Saturday",
+    "SU": "Sunday",
+}
+DAY_ORDER = list(DAY_NAMES)
+# HSDS phone types follow RFC 6350, where a number for text messages is "text".
+PHONE_TYPES = {"sms": "text"}
+SCHEDULE_NOTE = "Times are UK local time (Europe/London)."
+AREA_KINDS = {"postcode_district": "Postcode district", "ward": "Ward"}
+ADDRESS_REQUIRED = (
+    "id",
+    "address_1",
+    "city",
+    "state_province",
+    "postal_code",
+    "country",
+    "address_type",
+)
+
+
+def _present(fields: Mapping[str, Any], *, required: Iterable[str] = ()) -> JSONObject:
+    """Drop optional fields that have no value; keep required ones even when empty."""
+    keep = set(required)
+    return {key: value for key, value in fields.items() if key in keep or value not in (None, "")}
+
+
+def _str(value: object) -> str | None:
+    return None if value is None else str(value)
+
+
+def iso_datetime(value: datetime) -> str:
+    """ISO 8601 in UTC with milliseconds. SQLite hands back naive datetimes: they are UTC."""
+    aware = value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+    return aware.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def iso_date(value: date | None) -> str | None:
+    return None if value is None else value.isoformat()
+
+
+def iso_time(value: time) -> str:
+    return value.strftime("%H:%M:%S")
+
+
+# --- hours in plain English -------------------------------------------------------------------
+
+
+def _clock(value: time) -> str:
+    """9am, 5:30pm, midnight, noon: how times are said, not how a machine writes them."""
+    if value == time(0, 0):
+        return "midnight"
+    if value == time(12, 0):
+        return "noon"
+    hour = value.hour % 12 or 12
+    suffix = "am" if value.hour < 12 else "pm"
+    return f"{hour}{suffix}" if value.minute == 0 else f"{hour}:{value.minute:02d}{suffix}"
+
+
+def _days(byday: str) -> str:
+    codes = [code.strip().upper() for code in byday.split(",") if code.strip()]
+    if any(code not in DAY_NAMES for code in codes):
+        return f"on {byday}"  # monthly rules like 1MO are passed on as written
+    ordered = sorted(set(codes), key=DAY_ORDER.index)
+    if len(ordered) == 7:
+        return "every day"
+    positions = [DAY_ORDER.index(code) for code in ordered]
+    names = [DAY_NAMES[code] for code in ordered]
+    if len(ordered) >= 3 and positions == list(range(positions[0], positions[-1] + 1)):
+        return f"{names[0]} to {names[-1]}"
+    if len(names) == 1:
+        return names[0]
+    return f"{', '.join(names[:-1])} and {names[-1]}"
+
+
+def describe_hours(schedule: Schedule) -> str:
+    """Our convention: closing equal to opening means 24 hours; earlier means past midnight."""
+    days = _days(schedule.byday)
+    if schedule.closes_at == schedule.opens_at:
+        return f"Open 24 hours, {days}"
+    closes = _clock(schedule.closes_at)
+    if schedule.closes_at < schedule.opens_at and schedule.closes_at != time(0, 0):
+        closes += " the next day"
+    return f"Open {days}, {_clock(schedule.opens_at)} to {closes}"
+
+
+# --- one object each ----------------------------------------------------------------------------
+
+
+def organization(row: Organization) -> JSONObject:
+    fields: JSONObject = {
+        "id": str(row.id),
+        "name": row.name,
+        "description": row.description,
+        "email": row.email,
+        "website": row.website,
+    }
+    return _present(fields, required=("id", "name", "description"))
+
+
+def phone(row: Phone) -> JSONObject:
+    fields: JSONObject = {
+        "id": str(row.id),
+        "contact_id": str(row.contact_id),
+        "number": row.number,
+        "type": PHONE_TYPES.get(row.type, row.type),
+        "description": row.description,
+        "languages": [],
+    }
+    return _present(fields, required=("id", "number"))
+
+
+def contact(row: Contact) -> JSONObject:
+    phones = sorted(row.phones, key=lambda item: (item.position, str(item.id)))
+    fields: JSONObject = {
+        "id": str(row.id),
+        "service_id": str(row.service_id),
+        "name": row.name,
+        "phones": [phone(item) for item in phones],
+        "attributes": [],
+    }
+    return _present(fields, required=("id",))
+
+
+def schedule(row: Schedule) -> JSONObject:
+    fields: JSONObject = {
+        "id": str(row.id),
+        "service_id": str(row.service_id),
+        "freq": row.freq,
+        "interval": 1,
+        "byday": row.byday,
+        "opens_at": iso_time(row.opens_at),
+        "closes_at": iso_time(row.closes_at),
+        "description": row.description or describe_hours(row),
+        "notes": SCHEDULE_NOTE,
+    }
+    return _present(fields, required=("id",))
+
+
+def service_area(row: ServiceArea) -> JSONObject:
+    kind = AREA_KINDS.get(row.extent_type or "")
+    fields: JSONObject = {
+        "id": str(row.id),
+        "service_id": str(row.service_id),
+        "name": row.name,
+        # A postcode district or ward is named, not drawn: HSDS calls such an extent "text".
+        "extent": row.code,
+        "extent_type": "text",
+        "service_area": f"{kind} {row.code}" if kind else row.name,
+    }
+    return _present(fields, required=("id",))
+
+
+def language(row: Language) -> JSONObject:
+    fields: JSONObject = {
+        "id": str(row.id),
+        "service_id": str(row.service_id),
+        "name": row.name,
+        "code": row.code,
+    }
+    return _present(fields, required=("id",))
+
+
+def taxonomy(row: Taxonomy) -> JSONObject:
+    fields: JSONObject = {
+        "id": str(row.id),
+        "name": row.name,
+        "description": row.description,
+        "uri": row.uri,
+        "version": row.version,
+    }
+    return _present(fields, required=("id", "name", "description"))
+
+
+def taxonomy_term(row: TaxonomyTerm) -> JSONObject:
+    """Needs `row.taxonomy` loaded: `taxonomy` names the vocabulary the term comes from."""
+    fields: JSONObject = {
+        "id": str(row.id),
+        "code": row.code,
+        "name": row.name,
+        "description": row.description,
+        "parent_id": _str(row.parent_id),
+        "taxonomy": row.taxonomy.uri or row.taxonomy.name,
+        "taxonomy_id": str(row.taxonomy_id),
+        "term": row.name,
+    }
+    return _present(fields, required=("id", "name", "description", "taxonomy"))
+
+
+def attribute(row: Attribute) -> JSONObject:
+    fields: JSONObject = {
+        "id": str(row.id),
+        "link_id": str(row.link_id),
+        "link_type": row.link_type,
+        "link_entity": row.link_entity,
+        "taxonomy_term_id": str(row.taxonomy_term_id),
+        "taxonomy_term": taxonomy_term(row.taxonomy_term),
+    }
+    return _present(fields, required=("id",))
+
+
+def address(row: Address) -> JSONObject:
+    fields: JSONObject = {
+        "id": str(row.id),
+        "location_id": str(row.location_id),
+        "address_1": row.address_1,
+        "city": row.city,
+        "region": row.region,
+        "state_province": row.state_province,
+        "postal_code": row.postal_code,
+        "country": row.country,
+        "address_type": row.address_type,
+    }
+    return _present(fields, required=ADDRESS_REQUIRED)
+
+
+def location_summary(row: Location) -> JSONObject:
+    """The location's own fields: what a list of service_at_locations carries."""
+    fields: JSONObject = {
+        "id": str(row.id),
+        "location_type": row.location_type,
+        "name": row.name,
+        "description": row.description,
+        "latitude": row.latitude,
+        "longitude": row.longitude,
+    }
+    return _present(fields, required=("id", "location_type"))
+
+
+def location(row: Location) -> JSONObject:
+    addresses = sorted(row.addresses, key=lambda item: str(item.id))
+    return {
+        **location_summary(row),
+        "addresses": [address(item) for item in addresses],
+        "accessibility": [],
+        "attributes": [],
+    }
+
+
+def service_at_location_in_service(row: ServiceAtLocation) -> JSONObject:
+    """As nested in a full service: the location in full, the service implied."""
+    fields: JSONObject = {
+        "id": str(row.id),
+        "service_id": str(row.service_id),
+        "location_id": str(row.location_id),
+        "location": location(row.location),
+    }
+    return _present(fields, required=("id",))
+
+
+# --- services -----------------------------------------------------------------------------------
+
+
+def service_summary(row: Service) -> JSONObject:
+    """One item of a list of services (`service_list.json`): one-to-one fields only."""
+    fields: JSONObject = {
+        "id": str(row.id),
+        "organization_id": str(row.organization_id),
+        "name": row.name,
+        # Listings keep the one-line summary apart; HSDS 3.0 has only a description.
+        "description": row.description or row.summary,
+        "url": row.url,
+        "email": row.email,
+        "status": row.status,
+        "minimum_age": row.minimum_age,
+        "maximum_age": row.maximum_age,
+        "assured_date": iso_date(row.assured_date) if row.verified else None,
+        "alert": row.alert,
+        "last_modified": iso_datetime(row.last_modified),
+        "organization": organization(row.organization),
+    }
+    return _present(fields, required=("id", "name", "status"))
+
+
+def _day_key(row: Schedule) -> tuple[int, time, str]:
+    first = row.byday.split(",", 1)[0].strip().upper()
+    position = DAY_ORDER.index(first) if first in DAY_NAMES else len(DAY_ORDER)
+    return position, row.opens_at, str(row.id)
+
+
+def full_service(row: Service) -> JSONObject:
+    """A fully nested service (`service.json`). Children are sorted so the ETag is stable."""
+    attributes = sorted(
+        row.attributes, key=lambda item: (item.taxonomy_term.position, str(item.id))
+    )
+    return {
+        **service_summary(row),
+        "contacts": [contact(item) for item in sorted(row.contacts, key=lambda item: str(item.id))],
+        "schedules": [schedule(item) for item in sorted(row.schedules, key=_day_key)],
+        "service_areas": [
+            service_area(item)
+            for item in sorted(row.service_areas, key=lambda item: (item.code, str(item.id)))
+        ],
+        "service_at_locations": [
+            service_at_location_in_service(item)
+            for item in sorted(row.service_at_locations, key=lambda item: str(item.id))
+        ],
+        "languages": [language(item) for item in sorted(row.languages, key=lambda item: item.code)],
+        "attributes": [attribute(item) for item in attributes],
+        "funding": [],
+        "cost_options": [],
+    }
+
+
+def service_at_location_summary(row: ServiceAtLocation, service: Service) -> JSONObject:
+    """One item of a list of service_at_locations (`service_at_location_list.json`)."""
+    return {
+        "id": str(row.id),
+        "service_id": str(row.service_id),
+        "location_id": str(row.location_id),
+        "location": location_summary(row.location),
+        "service": service_summary(service),
+    }
+
+
+def full_service_at_location(row: ServiceAtLocation, service: Service) -> JSONObject:
+    """A service at one location, both fully nested (the UK profile's service_at_location)."""
+    return {
+        "id": str(row.id),
+        "service_id": str(row.service_id),
+        "location_id": str(row.location_id),
+        "location": location(row.location),
+        "service": full_service(service),
+    }
+
+
+def page_envelope(
+    page_number: int, per_page: int, total: int, contents: list[JSONObject]
+) -> JSONObject:
+    """The paginated envelope of every list endpoint (the `Page` schema)."""
+    total_pages = math.ceil(total / per_page)
+    return {
+        "total_items": total,
+        "total_pages": total_pages,
+        "page_number": page_number,
+        "size": len(contents),
+        "first_page": page_number == 1,
+        "last_page": page_number >= total_pages,
+        "empty": not contents,
+        "contents": contents,
+    }

@@ -1,0 +1,124 @@
+"""Building the web application from settings: content, database, cached pages and routes."""
+
+import logging
+import time
+
+from fastapi import FastAPI, Request
+from fastapi.middleware.gzip import GZipMiddleware
+from fastapi.responses import HTMLResponse, JSONResponse, Response
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from app.admin.access import SignInNeededError, admin_error, redirect
+from app.content import SOURCE_LANGUAGE, load_content
+from app.database import make_engine
+from app.directory.cache import PageCache, ResponseCache
+from app.directory.files import read_listing_files
+from app.directory.revision import DirectoryRevision
+from app.pages import build_site
+from app.routes import (
+    admin_auth,
+    admin_batches,
+    admin_callbacks,
+    admin_listings,
+    admin_people,
+    callback,
+    directory,
+    public,
+    webhooks,
+)
+from app.routes.api import router as open_referral_router
+from app.serving import PublicSite
+from app.settings import ConfigurationError, Settings, get_settings
+from app.sms.worker import sender_lifespan
+
+
+class InvalidContentError(ConfigurationError):
+    """The content files break a rule; the service will not start on them."""
+
+
+def create_app(settings: Settings | None = None) -> PublicSite:
+    settings = settings or get_settings()
+    content = load_content(settings.content_dir)
+    if content.problems:
+        raise InvalidContentError(
+            f"{len(content.problems)} content problem(s), first: {content.problems[0]} "
+            "(run `python -m app content-check`)"
+        )
+    needs, _listings = read_listing_files(settings.content_dir / "services")
+    site = build_site(content, settings)
+
+    api = FastAPI(
+        title="Consequences card",
+        docs_url=None,
+        redoc_url=None,
+        openapi_url=None,
+        lifespan=sender_lifespan,
+    )
+    api.state.settings = settings
+    api.state.engine = make_engine(settings.database_url)
+    api.state.content = content
+    api.state.site = site
+    api.state.language_codes = list(content.languages)
+    api.state.needs = needs
+    api.state.directory_revision = DirectoryRevision(
+        api.state.engine, settings.directory_refresh_seconds
+    )
+    api.state.directory_cache = PageCache()
+    api.state.api_cache = ResponseCache()
+    api.state.sleep = time.sleep
+    api.state.login_delay = 0.5
+    # Pages rendered per request (the directory) are compressed here; cached pages never get here.
+    api.add_middleware(GZipMiddleware, minimum_size=500)
+
+    def not_found_response(request: Request) -> Response:
+        first_segment = request.url.path.strip("/").split("/", 1)[0]
+        lang = first_segment if first_segment in content.languages else SOURCE_LANGUAGE
+        page = site.not_found[lang]
+        return Response(
+            page.identity,
+            status_code=404,
+            media_type="text/html; charset=utf-8",
+            headers={"Cache-Control": page.cache_control},
+        )
+
+    @api.exception_handler(StarletteHTTPException)
+    def http_error(request: Request, error: StarletteHTTPException) -> Response:
+        if request.url.path.startswith("/admin"):
+            return admin_error(request, error.status_code, str(error.detail))
+        if error.status_code == 404:
+            return not_found_response(request)
+        return Response(str(error.detail), status_code=error.status_code, headers=error.headers)
+
+    @api.exception_handler(DBAPIError)
+    @api.exception_handler(PoolTimeoutError)  # every connection busy for the pool's timeout
+    def database_unavailable(request: Request, error: Exception) -> Response:
+        # Never a traceback and never a dead end: say what to do instead, with help-now numbers.
+        logging.getLogger(__name__).error(
+            "database error on %s: %s", request.url.path, type(error).__name__
+        )
+        first_segment = request.url.path.strip("/").split("/", 1)[0]
+        if first_segment == "api":
+            return JSONResponse({"detail": "The service is busy. Try again soon."}, status_code=503)
+        lang = first_segment if first_segment in content.languages else SOURCE_LANGUAGE
+        html = site.renderer.render(lang, "unavailable.html", "")
+        return HTMLResponse(
+            html, status_code=503, headers={"Cache-Control": "no-store", "Retry-After": "30"}
+        )
+
+    @api.exception_handler(SignInNeededError)
+    def sign_in_needed(request: Request, error: SignInNeededError) -> Response:
+        return redirect(error.to)
+
+    api.include_router(admin_auth.router)
+    api.include_router(admin_batches.router)
+    api.include_router(admin_callbacks.router)
+    api.include_router(admin_listings.router)
+    api.include_router(admin_people.router)
+    api.include_router(open_referral_router)
+    api.include_router(directory.router)
+    api.include_router(callback.router)
+    api.include_router(webhooks.router)
+    api.include_router(public.router)
+    return PublicSite(api, site, settings.forwarded_allow_ips)

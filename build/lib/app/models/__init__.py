@@ -1,0 +1,62 @@
+"""Database tables (SQLModel), one module per area; the schema changes only by Alembic migrations.
+
+Import tables from here (`from app.models import Service`), so every table is registered on
+`metadata` before Alembic or a query looks at it.
+"""
+
+from app.models.base import metadata, timestamp, utcnow
+from app.models.callbacks import CallbackRequest, OptOut, OutboundSms
+from app.models.cards import UNKNOWN_BUCKET, CardBatch, ScanCount
+from app.models.directory import (
+    Address,
+    Attribute,
+    Contact,
+    Language,
+    Location,
+    Organization,
+    Phone,
+    ProblemReport,
+    RateLimitHit,
+    Schedule,
+    Service,
+    ServiceArea,
+    ServiceAtLocation,
+    ServiceTranslation,
+    Taxonomy,
+    TaxonomyTerm,
+)
+from app.models.staff import AdminSession, AppSetting, AuditEvent, ListingChange, Team, User
+
+__all__ = [
+    "UNKNOWN_BUCKET",
+    "Address",
+    "AdminSession",
+    "AppSetting",
+    "Attribute",
+    "AuditEvent",
+    "CallbackRequest",
+    "CardBatch",
+    "Contact",
+    "Language",
+    "ListingChange",
+    "Location",
+    "OptOut",
+    "Organization",
+    "OutboundSms",
+    "Phone",
+    "ProblemReport",
+    "RateLimitHit",
+    "ScanCount",
+    "Schedule",
+    "Service",
+    "ServiceArea",
+    "ServiceAtLocation",
+    "ServiceTranslation",
+    "Taxonomy",
+    "TaxonomyTerm",
+    "Team",
+    "User",
+    "metadata",
+    "timestamp",
+    "utcnow",
+]

@@ -1,0 +1,73 @@
+"""Callback requests from young people, the SMS outbox, and numbers that opted out of texts."""
+
+from datetime import datetime
+
+from sqlalchemy.types import DateTime
+from sqlmodel import Field, SQLModel
+
+from app.models.base import timestamp
+
+
+def optional_timestamp(index: bool = False) -> datetime | None:
+    return Field(default=None, sa_type=DateTime(timezone=True), index=index)  # type: ignore[no-any-return]
+
+
+class CallbackRequest(SQLModel, table=True):
+    """A young person asked to be called or texted back. Personal fields are encrypted and wiped."""
+
+    __tablename__ = "callback_request"
+
+    id: int | None = Field(default=None, primary_key=True)
+    reference: str = Field(max_length=8, unique=True)
+    team_id: int = Field(foreign_key="team.id", index=True)
+    source: str = Field(default="web", max_length=8)  # web or sms
+    lang: str = Field(max_length=16)
+    call_lang: str = Field(max_length=16)
+    need: str | None = Field(default=None, max_length=64)
+    area: str | None = Field(default=None, max_length=16)
+    best_time: str = Field(max_length=16)
+    text_ok: bool = False
+    say_who: bool = False
+    phone_encrypted: str | None = Field(default=None, max_length=500)
+    name_encrypted: str | None = Field(default=None, max_length=500)
+    phone_hash: str | None = Field(default=None, max_length=64, index=True)
+    status: str = Field(default="new", max_length=16, index=True)  # new, claimed, closed
+    outcome: str | None = Field(default=None, max_length=32)
+    claimed_by: int | None = Field(default=None, foreign_key="staff_user.id")
+    claimed_at: datetime | None = optional_timestamp()
+    closed_at: datetime | None = optional_timestamp(index=True)
+    due_at: datetime = timestamp()
+    created_at: datetime = timestamp(index=True)
+    wiped_at: datetime | None = optional_timestamp()
+
+
+class OutboundSms(SQLModel, table=True):
+    """The outbox: one row per text to send, written with the change that causes it."""
+
+    __tablename__ = "outbound_sms"
+
+    id: int | None = Field(default=None, primary_key=True)
+    callback_id: int | None = Field(default=None, foreign_key="callback_request.id", index=True)
+    purpose: str = Field(max_length=24)  # team-alert, confirmation
+    to_encrypted: str | None = Field(default=None, max_length=500)
+    to_hash: str = Field(max_length=64, index=True)
+    body: str = Field(max_length=1600)
+    status: str = Field(default="queued", max_length=16, index=True)
+    attempts: int = 0
+    next_attempt_at: datetime = timestamp(index=True)
+    claimed_at: datetime | None = optional_timestamp()
+    provider_sid: str | None = Field(default=None, max_length=64, unique=True)
+    error_code: str | None = Field(default=None, max_length=16)
+    retry_of: int | None = Field(default=None, foreign_key="outbound_sms.id")
+    created_at: datetime = timestamp()
+    updated_at: datetime = timestamp()
+
+
+class OptOut(SQLModel, table=True):
+    """A number (as a keyed hash) that said STOP: nothing is ever sent to it until START."""
+
+    __tablename__ = "opt_out"
+
+    phone_hash: str = Field(primary_key=True, max_length=64)
+    opted_out: bool = True
+    updated_at: datetime = timestamp()

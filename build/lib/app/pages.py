@@ -1,0 +1,174 @@
+"""Rendering public pages once, ahead of time, into compressed bytes ready to send.
+
+Every card and topic page in every language is rendered at start-up (and again whenever the
+content or directory changes), gzip- and brotli-compressed once, and given an ETag. Serving is then
+a dictionary look-up, which lets an old phone on a slow network get the card in one round trip.
+"""
+
+import base64
+import gzip
+import hashlib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import brotli
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from markupsafe import Markup, escape
+
+from app.content import HELP_NOW, SOURCE_LANGUAGE, Content, ltr_number_parts
+from app.i18n import load_translations, marked_gettext
+from app.settings import Settings
+
+APP_DIR = Path(__file__).resolve().parent
+STATIC_DIR = APP_DIR / "static"
+HTML = "text/html; charset=utf-8"
+PAGE_CACHE_CONTROL = "public, max-age=300"
+IMMUTABLE = "public, max-age=31536000, immutable"
+
+
+@dataclass(frozen=True)
+class CachedResponse:
+    """One response body in every encoding we offer, with the headers that never change."""
+
+    status: int
+    content_type: str
+    cache_control: str
+    identity: bytes
+    gzip: bytes
+    brotli: bytes
+    etag: str
+
+    @classmethod
+    def build(
+        cls, body: bytes, content_type: str, cache_control: str, status: int = 200
+    ) -> "CachedResponse":
+        tag = hashlib.sha256(body).hexdigest()[:20]
+        return cls(
+            status=status,
+            content_type=content_type,
+            cache_control=cache_control,
+            identity=body,
+            gzip=gzip.compress(body, compresslevel=9, mtime=0),
+            brotli=brotli.compress(body, quality=10),
+            etag=tag,
+        )
+
+
+def accepts_coding(accept_encoding: bytes, coding: bytes) -> bool:
+    """Whether an Accept-Encoding header value accepts `coding` (named, and not with q=0)."""
+    for item in accept_encoding.split(b","):
+        name, _, params = item.strip().partition(b";")
+        if name.strip() == coding:
+            return params.replace(b" ", b"") not in (b"q=0", b"q=0.0", b"q=0.00", b"q=0.000")
+    return False
+
+
+@dataclass
+class Site:
+    """Everything the public pages serve: responses by path, and the not-found page per language."""
+
+    renderer: "Renderer"
+    responses: dict[str, CachedResponse] = field(default_factory=dict)
+    not_found: dict[str, CachedResponse] = field(default_factory=dict)
+
+
+def ltr_numbers(text: str) -> Markup:
+    """Escape text and keep spaced phone numbers ("0800 1111") in left-to-right order.
+
+    Text that is already markup (a translated string marked as English) keeps its tags.
+    """
+    safe = isinstance(text, Markup)
+
+    def as_markup(part: str) -> Markup:
+        return Markup(part) if safe else escape(part)  # noqa: S704 - only already-safe markup
+
+    return Markup("").join(
+        Markup('<span dir="ltr">{}</span>').format(as_markup(part))
+        if is_number
+        else as_markup(part)
+        for part, is_number in ltr_number_parts(str(text))
+    )
+
+
+class Renderer:
+    """Renders public templates in any language, with what every public page shares."""
+
+    def __init__(self, content: Content, settings: Settings) -> None:
+        self.content = content
+        self.languages = list(content.languages.values())
+        css = (STATIC_DIR / "card.css").read_text(encoding="utf-8").strip()
+        self.css = Markup(css)  # noqa: S704 - our own stylesheet file, not user input
+        self.style_hash = (
+            "sha256-" + base64.b64encode(hashlib.sha256(css.encode()).digest()).decode()
+        )
+        self.script = (STATIC_DIR / "exit.js").read_bytes()
+        self.script_path = f"/static/exit.{hashlib.sha256(self.script).hexdigest()[:10]}.js"
+        self.exit_url = settings.exit_url
+        self.gettext: dict[str, Callable[[str], str]] = {}
+        self.plain_gettext: dict[str, Callable[[str], str]] = {}  # for texts outside HTML (SMS)
+        self.environments: dict[str, Environment] = {}
+        # One environment per language, so pages rendered at the same time never share a catalog.
+        for lang in self.languages:
+            translations = load_translations(content.directory, lang.code)
+            translate = marked_gettext(translations, lang.code)
+            self.plain_gettext[lang.code] = translations.gettext
+            environment = Environment(
+                loader=FileSystemLoader(APP_DIR / "templates"),
+                autoescape=select_autoescape(["html"]),
+                undefined=StrictUndefined,
+                extensions=["jinja2.ext.i18n"],
+                trim_blocks=True,
+                lstrip_blocks=True,
+            )
+            environment.filters["ltr_numbers"] = ltr_numbers
+            environment.install_gettext_callables(  # type: ignore[attr-defined]
+                gettext=translate, ngettext=None, newstyle=True
+            )
+            self.environments[lang.code] = environment
+            self.gettext[lang.code] = translate
+
+    def render(self, lang: str, template: str, switch_path: str, **values: object) -> str:
+        context = {
+            "lang": self.content.languages[lang],
+            "languages": self.languages,
+            "css": self.css,
+            "script_url": self.script_path,
+            "exit_url": self.exit_url,
+            "help_now": self.content.page(lang, HELP_NOW),
+            "switch_path": switch_path,
+            "page": None,
+            **values,
+        }
+        return self.environments[lang].get_template(template).render(context)
+
+
+def build_site(content: Content, settings: Settings) -> Site:
+    renderer = Renderer(content, settings)
+    site = Site(renderer)
+    site.responses[renderer.script_path] = CachedResponse.build(
+        renderer.script, "text/javascript; charset=utf-8", IMMUTABLE
+    )
+    needs = {
+        slug: content.pages[(SOURCE_LANGUAGE, slug)].meta.get("need")
+        for slug in content.topic_slugs
+    }
+    for lang in content.languages:
+        topics = [content.page(lang, slug) for slug in content.topic_slugs]
+        card = renderer.render(
+            lang, "card.html", "", page=content.page(lang, "card"), topics=topics
+        )
+        site.responses[f"/{lang}/"] = _page(card)
+        for slug in content.topic_slugs:
+            page = content.page(lang, slug)
+            html = renderer.render(lang, "topic.html", slug, page=page, need=needs[slug])
+            site.responses[f"/{lang}/{slug}"] = _page(html)
+        not_found = renderer.render(lang, "not_found.html", "")
+        site.not_found[lang] = CachedResponse.build(
+            not_found.encode(), HTML, "no-cache", status=404
+        )
+    return site
+
+
+def _page(html: str) -> CachedResponse:
+    return CachedResponse.build(html.encode("utf-8"), HTML, PAGE_CACHE_CONTROL)

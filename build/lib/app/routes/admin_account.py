@@ -1,0 +1,154 @@
+"""Your own account (any role): overview, setting up and removing a TOTP second factor.
+
+Setting up shows a new secret as text and as an otpauth:// URI (no QR image, so no third-party
+request and nothing to render). The secret waits in a hidden form field, encrypted with DATA_KEY and
+bound to the user, until a code from the app proves it was copied right; only then is it stored
+(encrypted) on the account. Sign-in then asks for a code at /admin/login/code.
+"""
+
+from datetime import timedelta
+from typing import Annotated
+
+import pyotp
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import Response
+
+from app.admin.access import AnyStaff, AnyStaffPost, Staff, admin_page, now, redirect
+from app.admin.audit import record
+from app.admin.auth import revoke_sessions
+from app.admin.settings_store import ADMINS_NEED_TWO_FACTOR, get_flag
+from app.database import SessionDep
+from app.models import Team
+from app.rate_limit import allow, bucket_key
+from app.security import DataCipher, verify_password
+
+router = APIRouter(prefix="/admin")
+ISSUER = "Consequences card admin"
+FormText = Annotated[str, Form(max_length=1000)]
+
+
+def _cipher(request: Request) -> DataCipher:
+    return DataCipher(request.app.state.settings.data_key.get_secret_value())
+
+
+def _setup(request: Request, staff: Staff, secret: str | None = None) -> dict[str, str]:
+    secret = secret or pyotp.random_base32()
+    return {
+        "secret": " ".join(secret[i : i + 4] for i in range(0, len(secret), 4)),
+        "uri": pyotp.TOTP(secret).provisioning_uri(name=staff.user.email, issuer_name=ISSUER),
+        "pending": _cipher(request).encrypt(f"{staff.user.id}:{secret}"),
+    }
+
+
+def _pending_secret(request: Request, staff: Staff, pending: str) -> str | None:
+    """The secret from the hidden field, if it was made by us for this user."""
+    try:
+        owner, _, secret = _cipher(request).decrypt(pending).partition(":")
+    except ValueError:
+        return None
+    return secret if owner == str(staff.user.id) and secret else None
+
+
+def _account_page(
+    request: Request,
+    db: SessionDep,
+    staff: Staff,
+    setup: dict[str, str] | None = None,
+    errors: list[tuple[str, str]] | None = None,
+    status: int = 200,
+) -> Response:
+    team = db.get(Team, staff.user.team_id) if staff.user.team_id is not None else None
+    required = staff.is_admin and get_flag(db, ADMINS_NEED_TWO_FACTOR)
+    return admin_page(
+        request,
+        "admin/account.html",
+        staff,
+        status,
+        team_name=team.name if team else "",
+        setup=setup,
+        errors=errors or [],
+        required=required,
+        done=request.query_params.get("done", ""),
+    )
+
+
+@router.get("/account", include_in_schema=False)
+def account_page(request: Request, db: SessionDep, staff: AnyStaff) -> Response:
+    return _account_page(request, db, staff)
+
+
+@router.get("/account/two-factor", include_in_schema=False)
+def two_factor_page(request: Request, db: SessionDep, staff: AnyStaff) -> Response:
+    if staff.user.totp_secret:
+        # Replacing a second factor needs the password: remove it first, then set up again.
+        return redirect("/admin/account")
+    return _account_page(request, db, staff, _setup(request, staff))
+
+
+@router.post("/account/two-factor", include_in_schema=False)
+def turn_on_two_factor(
+    request: Request,
+    db: SessionDep,
+    staff: AnyStaffPost,
+    pending: Annotated[str, Form(max_length=2000)] = "",
+    code: FormText = "",
+) -> Response:
+    if staff.user.totp_secret:
+        return redirect("/admin/account")
+    secret = _pending_secret(request, staff, pending)
+    if secret is None:
+        errors = [("code", "The set-up key changed. Add this new key to your app, then try again")]
+        return _account_page(request, db, staff, _setup(request, staff), errors, 400)
+    digits = code.replace(" ", "")
+    if not (
+        digits.isdigit() and len(digits) == 6 and pyotp.TOTP(secret).verify(digits, valid_window=1)
+    ):
+        errors = [("code", "Enter the 6-digit code your app shows for this key")]
+        return _account_page(request, db, staff, _setup(request, staff, secret), errors, 400)
+    staff.user.totp_secret = _cipher(request).encrypt(secret)
+    db.add(staff.user)
+    # Browsers signed in without the second factor are signed out; this one just proved it.
+    revoke_sessions(db, staff.user.id or 0, now(request), keep=staff.session.id)
+    record(
+        db,
+        "update",
+        user=staff.user,
+        staff_session=staff.session,
+        entity="user",
+        entity_id=staff.user.id,
+        detail="second factor turned on",
+    )
+    db.commit()
+    return redirect("/admin/account?done=two-factor-on")
+
+
+@router.post("/account/two-factor/remove", include_in_schema=False)
+def remove_two_factor(
+    request: Request, db: SessionDep, staff: AnyStaffPost, current: FormText = ""
+) -> Response:
+    if not staff.user.totp_secret:
+        return redirect("/admin/account")
+    if staff.is_admin and get_flag(db, ADMINS_NEED_TWO_FACTOR):
+        errors = [("current", "Admins must use a second factor, so you cannot remove yours")]
+        return _account_page(request, db, staff, None, errors, 400)
+    # A stolen session must not become a way to guess the password: 5 tries per 15 minutes.
+    secret_key = request.app.state.settings.secret_key.get_secret_value()
+    bucket = bucket_key(secret_key, "confirm-password", str(staff.user.id))
+    if not allow(db, bucket, 5, timedelta(minutes=15), now(request)) or not verify_password(
+        staff.user.password_hash, current
+    ):
+        errors = [("current", "Enter your current password")]
+        return _account_page(request, db, staff, None, errors, 400)
+    staff.user.totp_secret = None
+    db.add(staff.user)
+    record(
+        db,
+        "update",
+        user=staff.user,
+        staff_session=staff.session,
+        entity="user",
+        entity_id=staff.user.id,
+        detail="second factor removed",
+    )
+    db.commit()
+    return redirect("/admin/account?done=two-factor-off")

@@ -1,0 +1,333 @@
+"""Editor pages: listings (edit, status actions, history), organisations and problem reports.
+
+Handlers are thin: they read the request, call `app.admin.listing_store` or
+`app.admin.organizations`, commit, and render or redirect. A form with errors is shown again with
+what was typed and status 400, and nothing is saved. Public directory pages and the API read the
+database on every request, so a saved change shows there at once.
+"""
+
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Form, HTTPException, Request
+from fastapi.responses import Response
+from sqlmodel import Session
+from starlette.datastructures import FormData
+
+from app.admin.access import Editor, EditorPost, Staff, admin_page, now, redirect
+from app.admin.auth import aware
+from app.admin.listing_checks import validate
+from app.admin.listing_store import (
+    LIST_LIMIT,
+    STATUS_FILTERS,
+    change_status,
+    find_listings,
+    form_choices,
+    history,
+    load_listing,
+    save_listing,
+    values_of,
+)
+from app.admin.listings import Choices, ListingForm, form_for, read_form
+from app.admin.organizations import (
+    check_organization,
+    close_report,
+    organizations_with_counts,
+    problem_reports,
+    save_organization,
+)
+from app.database import SessionDep
+from app.directory.hours import DAY_CODES, LONDON
+from app.models import Organization, ProblemReport, Service
+from app.routes.directory import REPORT_KINDS
+
+router = APIRouter(prefix="/admin")
+DAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+# Fixed messages chosen by the `done` query parameter, so the page never echoes what it is sent.
+NOTICES = {
+    "created": "Listing created. It is not published yet: publish it when it is ready.",
+    "saved": "Changes saved. The public pages and the API show them now.",
+    "publish": "Listing published.",
+    "unpublish": "Listing unpublished. It no longer shows to the public.",
+    "archive": "Listing archived. It no longer shows to the public.",
+    "checked-today": "Listing marked as checked today.",
+    "organization-saved": "Organisation saved.",
+    "closed": "Report closed.",
+}
+REPORT_LABELS = dict(
+    zip(
+        REPORT_KINDS,
+        (
+            "Phone number or website is wrong",
+            "Opening hours are wrong",
+            "Service has closed",
+            "Something else",
+        ),
+        strict=True,
+    )
+)
+
+
+async def submitted_form(request: Request) -> FormData:
+    """The posted form; Starlette keeps the parsed form, so it is read only once."""
+    return await request.form()
+
+
+Submitted = Annotated[FormData, Depends(submitted_form)]
+
+
+def _uuid_or_404(value: str) -> uuid.UUID:
+    try:
+        return uuid.UUID(value)
+    except ValueError:
+        raise HTTPException(status_code=404) from None
+
+
+def _notice(request: Request) -> str:
+    return NOTICES.get(request.query_params.get("done", ""), "")
+
+
+def _choices(request: Request, db: Session) -> Choices:
+    return form_choices(db, request.app.state.content.languages)
+
+
+def _listing_or_404(db: Session, service_id: str) -> Service:
+    service = load_listing(db, service_id)
+    if service is None:
+        raise HTTPException(status_code=404)
+    return service
+
+
+def _listing_form_page(
+    request: Request,
+    staff: Staff,
+    choices: Choices,
+    form: ListingForm,
+    service: Service | None,
+    errors: list[tuple[str, str]],
+) -> Response:
+    return admin_page(
+        request,
+        "admin/listing_form.html",
+        staff,
+        400 if errors else 200,
+        form=form,
+        choices=choices,
+        service=service,
+        errors=errors,
+        notice=_notice(request),
+        days=list(zip(DAY_CODES, DAY_NAMES, strict=True)),
+    )
+
+
+@router.get("/listings", include_in_schema=False)
+def listings(request: Request, db: SessionDep, staff: Editor) -> Response:
+    name = request.query_params.get("q", "").strip()[:100]
+    status = request.query_params.get("status", "")
+    status = status if status in STATUS_FILTERS else ""
+    return admin_page(
+        request,
+        "admin/listings.html",
+        staff,
+        listings=find_listings(db, name, status),
+        q=name,
+        shown=status,
+        limit=LIST_LIMIT,
+    )
+
+
+@router.get("/listings/new", include_in_schema=False)
+def new_listing(request: Request, db: SessionDep, staff: Editor) -> Response:
+    choices = _choices(request, db)
+    return _listing_form_page(request, staff, choices, form_for(None, choices), None, [])
+
+
+@router.post("/listings/new", include_in_schema=False)
+def create_listing(
+    request: Request, db: SessionDep, staff: EditorPost, submitted: Submitted
+) -> Response:
+    choices = _choices(request, db)
+    form = read_form(submitted, choices)
+    values, errors = validate(form, choices)
+    if values is None:
+        return _listing_form_page(request, staff, choices, form, None, errors)
+    service = save_listing(db, None, values, choices, staff, now(request))
+    db.commit()
+    return redirect(f"/admin/listings/{service.id}?done=created")
+
+
+@router.get("/listings/{service_id}", include_in_schema=False)
+def edit_listing(service_id: str, request: Request, db: SessionDep, staff: Editor) -> Response:
+    service = _listing_or_404(db, service_id)
+    choices = _choices(request, db)
+    form = form_for(values_of(service), choices)
+    return _listing_form_page(request, staff, choices, form, service, [])
+
+
+@router.post("/listings/{service_id}", include_in_schema=False)
+def update_listing(
+    service_id: str, request: Request, db: SessionDep, staff: EditorPost, submitted: Submitted
+) -> Response:
+    service = _listing_or_404(db, service_id)
+    choices = _choices(request, db)
+    form = read_form(submitted, choices)
+    values, errors = validate(form, choices)
+    if values is None:
+        return _listing_form_page(request, staff, choices, form, service, errors)
+    save_listing(db, service, values, choices, staff, now(request))
+    db.commit()
+    return redirect(f"/admin/listings/{service_id}?done=saved")
+
+
+def _listing_action(
+    request: Request, db: Session, staff: Staff, service_id: str, action: str
+) -> Response:
+    service = _listing_or_404(db, service_id)
+    change_status(db, service, action, _choices(request, db), staff, now(request))
+    db.commit()
+    return redirect(f"/admin/listings/{service_id}?done={action}")
+
+
+@router.post("/listings/{service_id}/publish", include_in_schema=False)
+def publish_listing(
+    service_id: str, request: Request, db: SessionDep, staff: EditorPost
+) -> Response:
+    return _listing_action(request, db, staff, service_id, "publish")
+
+
+@router.post("/listings/{service_id}/unpublish", include_in_schema=False)
+def unpublish_listing(
+    service_id: str, request: Request, db: SessionDep, staff: EditorPost
+) -> Response:
+    return _listing_action(request, db, staff, service_id, "unpublish")
+
+
+@router.post("/listings/{service_id}/archive", include_in_schema=False)
+def archive_listing(
+    service_id: str, request: Request, db: SessionDep, staff: EditorPost
+) -> Response:
+    return _listing_action(request, db, staff, service_id, "archive")
+
+
+@router.post("/listings/{service_id}/checked-today", include_in_schema=False)
+def listing_checked_today(
+    service_id: str, request: Request, db: SessionDep, staff: EditorPost
+) -> Response:
+    return _listing_action(request, db, staff, service_id, "checked-today")
+
+
+@router.get("/listings/{service_id}/history", include_in_schema=False)
+def listing_history(service_id: str, request: Request, db: SessionDep, staff: Editor) -> Response:
+    service = _listing_or_404(db, service_id)
+    changes = [
+        (aware(change.at).astimezone(LONDON).strftime("%d %b %Y %H:%M"), change)
+        for change in history(db, service.id)
+    ]
+    return admin_page(
+        request, "admin/listing_history.html", staff, service=service, changes=changes
+    )
+
+
+@router.get("/organizations", include_in_schema=False)
+def organizations(request: Request, db: SessionDep, staff: Editor) -> Response:
+    return admin_page(
+        request,
+        "admin/organizations.html",
+        staff,
+        rows=organizations_with_counts(db),
+        notice=_notice(request),
+    )
+
+
+def _organization_form_page(
+    request: Request,
+    staff: Staff,
+    organization: Organization | None,
+    fields: dict[str, str],
+    errors: list[tuple[str, str]],
+) -> Response:
+    return admin_page(
+        request,
+        "admin/organization_form.html",
+        staff,
+        400 if errors else 200,
+        organization=organization,
+        fields=fields,
+        errors=errors,
+    )
+
+
+def _organization_or_404(db: Session, organization_id: str) -> Organization:
+    organization = db.get(Organization, _uuid_or_404(organization_id))
+    if organization is None:
+        raise HTTPException(status_code=404)
+    return organization
+
+
+@router.get("/organizations/new", include_in_schema=False)
+def new_organization(request: Request, staff: Editor) -> Response:
+    empty = {"name": "", "description": "", "website": ""}
+    return _organization_form_page(request, staff, None, empty, [])
+
+
+@router.get("/organizations/{organization_id}", include_in_schema=False)
+def edit_organization(
+    organization_id: str, request: Request, db: SessionDep, staff: Editor
+) -> Response:
+    organization = _organization_or_404(db, organization_id)
+    fields = {
+        "name": organization.name,
+        "description": organization.description,
+        "website": organization.website or "",
+    }
+    return _organization_form_page(request, staff, organization, fields, [])
+
+
+@router.post("/organizations/{organization_id}", include_in_schema=False)
+def save_organization_form(
+    organization_id: str,
+    request: Request,
+    db: SessionDep,
+    staff: EditorPost,
+    name: Annotated[str, Form()] = "",
+    description: Annotated[str, Form()] = "",
+    website: Annotated[str, Form()] = "",
+) -> Response:
+    """Saves a new organisation (`/organizations/new`) or changes to an existing one."""
+    organization = None if organization_id == "new" else _organization_or_404(db, organization_id)
+    values, errors = check_organization(name, description, website)
+    if values is None:
+        fields = {"name": name, "description": description, "website": website}
+        return _organization_form_page(request, staff, organization, fields, errors)
+    save_organization(db, organization, values, staff)
+    db.commit()
+    return redirect("/admin/organizations?done=organization-saved")
+
+
+@router.get("/reports", include_in_schema=False)
+def reports(request: Request, db: SessionDep, staff: Editor) -> Response:
+    rows = [
+        (report, service, aware(report.created_at).astimezone(LONDON).strftime("%d %b %Y %H:%M"))
+        for report, service in problem_reports(db)
+    ]
+    return admin_page(
+        request,
+        "admin/reports.html",
+        staff,
+        rows=rows,
+        labels=REPORT_LABELS,
+        notice=_notice(request),
+    )
+
+
+@router.post("/reports/{report_id}/close", include_in_schema=False)
+def close_problem_report(
+    report_id: str, request: Request, db: SessionDep, staff: EditorPost
+) -> Response:
+    report = db.get(ProblemReport, _uuid_or_404(report_id))
+    if report is None:
+        raise HTTPException(status_code=404)
+    if report.status == "open":
+        close_report(db, report, staff)
+        db.commit()
+    return redirect("/admin/reports?done=closed")

@@ -1,0 +1,383 @@
+"""Admin pages for people: staff users, the audit log and admin settings (admins only).
+
+This router also carries the team pages (`app.routes.admin_teams`, admins only) and your own
+account and second factor (`app.routes.admin_account`, any role), so the app registers one router
+for all of them. Every change is audited without the personal data itself (no passwords, secrets
+or phone numbers).
+"""
+
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Annotated
+from urllib.parse import urlencode
+from zoneinfo import ZoneInfo
+
+from fastapi import APIRouter, Form, HTTPException, Query, Request
+from fastapi.responses import Response
+from sqlmodel import Session, col, delete, select
+
+from app.admin.access import Admin, AdminPost, Staff, admin_page, now, redirect
+from app.admin.audit import record
+from app.admin.auth import ROLES, aware, revoke_sessions
+from app.admin.settings_store import ADMINS_NEED_TWO_FACTOR, get_flag, set_flag
+from app.admin.users import EMAIL, AccountError, create_user
+from app.database import SessionDep
+from app.models import AuditEvent, RateLimitHit, Team, User
+from app.rate_limit import bucket_key
+from app.routes import admin_account, admin_teams
+from app.security import hash_password, password_problem
+
+# The team and account routes are taken over as they are (already under /admin), so the app
+# registers this one router and every route keeps its full path for whoever walks the routes.
+router = APIRouter(
+    prefix="/admin", routes=[*admin_teams.router.routes, *admin_account.router.routes]
+)
+
+LONDON = ZoneInfo("Europe/London")
+AUDIT_PAGE_SIZE = 50
+Errors = list[tuple[str, str]]
+FormText = Annotated[str, Form(max_length=1000)]
+
+
+def _teams(db: Session) -> list[Team]:
+    return list(db.exec(select(Team).order_by(col(Team.name))).all())
+
+
+def _user_or_404(db: Session, user_id: int) -> User:
+    user = db.get(User, user_id)
+    if user is None:
+        raise HTTPException(status_code=404)
+    return user
+
+
+def _team_name(db: Session, team_id: int | None) -> str:
+    team = db.get(Team, team_id) if team_id is not None else None
+    return team.name if team else "no team"
+
+
+def _account_errors(
+    db: Session, email: str, role: str, team_name: str
+) -> tuple[Team | None, Errors]:
+    errors: Errors = []
+    if not EMAIL.match(email):
+        errors.append(("email", "Enter an email address like name@example.org"))
+    if role not in ROLES:
+        errors.append(("role", "Choose a role"))
+    team = db.exec(select(Team).where(Team.name == team_name)).first() if team_name else None
+    if team_name and team is None:
+        errors.append(("team", "Choose a team from the list"))
+    elif role == "caseworker" and team is None:
+        errors.append(("team", "Choose a team: a caseworker works one team's callback queue"))
+    return team, errors
+
+
+def _unlock(request: Request, db: Session, user: User) -> None:
+    """Clear failed sign-in attempts, so an admin can help a locked-out colleague at once."""
+    secret = request.app.state.settings.secret_key.get_secret_value()
+    # The same bucket app.admin.auth.sign_in counts failures in.
+    bucket = bucket_key(secret, "sign-in", user.email)
+    db.execute(delete(RateLimitHit).where(col(RateLimitHit.bucket) == bucket))
+    user.locked_until = None
+
+
+# Users
+
+
+@router.get("/users", include_in_schema=False)
+def users_page(request: Request, db: SessionDep, staff: Admin) -> Response:
+    users = list(db.exec(select(User).order_by(col(User.active).desc(), col(User.email))).all())
+    moment = now(request)
+    locked = {user.id for user in users if user.locked_until and aware(user.locked_until) > moment}
+    team_names = {team.id: team.name for team in _teams(db)}
+    return admin_page(
+        request, "admin/users.html", staff, users=users, locked=locked, team_names=team_names
+    )
+
+
+def _user_values(db: Session, user: User) -> dict[str, str]:
+    team = _team_name(db, user.team_id) if user.team_id is not None else ""
+    return {"role": user.role, "team": team}
+
+
+def _user_form(
+    request: Request,
+    db: Session,
+    staff: Staff,
+    user: User | None,
+    values: dict[str, str],
+    errors: Errors,
+    status: int = 200,
+) -> Response:
+    return admin_page(
+        request,
+        "admin/user_form.html",
+        staff,
+        status,
+        user=user,
+        values=values,
+        errors=errors,
+        roles=ROLES,
+        teams=_teams(db),
+        saved=request.query_params.get("saved", ""),
+    )
+
+
+@router.get("/users/new", include_in_schema=False)
+def new_user_page(request: Request, db: SessionDep, staff: Admin) -> Response:
+    return _user_form(request, db, staff, None, {"email": "", "role": "", "team": ""}, [])
+
+
+@router.post("/users/new", include_in_schema=False)
+def add_user(
+    request: Request,
+    db: SessionDep,
+    staff: AdminPost,
+    email: FormText = "",
+    role: FormText = "",
+    team: FormText = "",
+    password: FormText = "",
+) -> Response:
+    email = email.strip().lower()
+    values = {"email": email, "role": role, "team": team}
+    _, errors = _account_errors(db, email, role, team)
+    if not errors and db.exec(select(User).where(User.email == email)).first() is not None:
+        errors.append(("email", f"There is already an account for {email}"))
+    problem = password_problem(password)
+    if problem:
+        errors.append(("password", problem))
+    if errors:
+        return _user_form(request, db, staff, None, values, errors, 400)
+    try:
+        user = create_user(db, email, role, password, team or None, must_change_password=True)
+    except AccountError as error:  # e.g. the same email added by another admin just now
+        return _user_form(request, db, staff, None, values, [("email", str(error))], 400)
+    record(
+        db,
+        "create",
+        user=staff.user,
+        staff_session=staff.session,
+        entity="user",
+        entity_id=user.id,
+        detail=f"role: {role}; team: {team or 'no team'}; temporary password set",
+    )
+    db.commit()
+    return redirect(f"/admin/users/{user.id}?saved=created")
+
+
+@router.get("/users/{user_id}", include_in_schema=False)
+def user_page(request: Request, db: SessionDep, staff: Admin, user_id: int) -> Response:
+    user = _user_or_404(db, user_id)
+    return _user_form(request, db, staff, user, _user_values(db, user), [])
+
+
+@router.post("/users/{user_id}", include_in_schema=False)
+def update_user(
+    request: Request,
+    db: SessionDep,
+    staff: AdminPost,
+    user_id: int,
+    role: FormText = "",
+    team: FormText = "",
+) -> Response:
+    user = _user_or_404(db, user_id)
+    new_team, errors = _account_errors(db, user.email, role, team)
+    if user.id == staff.user.id and role != user.role:
+        errors.append(("role", "You cannot change your own role. Ask another admin."))
+    if errors:
+        return _user_form(request, db, staff, user, {"role": role, "team": team}, errors, 400)
+    new_team_id = new_team.id if new_team else None
+    changes = []
+    if role != user.role:
+        changes.append(f"role: {user.role} → {role}")
+    if new_team_id != user.team_id:
+        changes.append(f"team: {_team_name(db, user.team_id)} → {team or 'no team'}")
+    if changes:
+        user.role, user.team_id = role, new_team_id
+        db.add(user)
+        record(
+            db,
+            "update",
+            user=staff.user,
+            staff_session=staff.session,
+            entity="user",
+            entity_id=user.id,
+            detail="; ".join(changes),
+        )
+        db.commit()
+    return redirect(f"/admin/users/{user_id}?saved=saved")
+
+
+def _user_action(db: Session, staff: Staff, user: User, detail: str, saved: str) -> Response:
+    db.add(user)
+    record(
+        db,
+        "update",
+        user=staff.user,
+        staff_session=staff.session,
+        entity="user",
+        entity_id=user.id,
+        detail=detail,
+    )
+    db.commit()
+    return redirect(f"/admin/users/{user.id}?saved={saved}")
+
+
+@router.post("/users/{user_id}/deactivate", include_in_schema=False)
+def deactivate_user(request: Request, db: SessionDep, staff: AdminPost, user_id: int) -> Response:
+    user = _user_or_404(db, user_id)
+    if user.id == staff.user.id:
+        errors = [("deactivate", "You cannot deactivate your own account. Ask another admin.")]
+        return _user_form(request, db, staff, user, _user_values(db, user), errors, 400)
+    user.active = False
+    # Deactivation must take effect now, not when their sessions time out.
+    revoke_sessions(db, user_id, now(request))
+    return _user_action(db, staff, user, "deactivated; sessions ended", "deactivated")
+
+
+@router.post("/users/{user_id}/reactivate", include_in_schema=False)
+def reactivate_user(request: Request, db: SessionDep, staff: AdminPost, user_id: int) -> Response:
+    user = _user_or_404(db, user_id)
+    user.active = True
+    _unlock(request, db, user)
+    return _user_action(db, staff, user, "reactivated", "reactivated")
+
+
+@router.post("/users/{user_id}/password", include_in_schema=False)
+def set_temporary_password(
+    request: Request, db: SessionDep, staff: AdminPost, user_id: int, password: FormText = ""
+) -> Response:
+    user = _user_or_404(db, user_id)
+    problem = password_problem(password)
+    if problem:
+        errors = [("password", problem)]
+        return _user_form(request, db, staff, user, _user_values(db, user), errors, 400)
+    user.password_hash = hash_password(password)
+    user.must_change_password = True
+    _unlock(request, db, user)
+    # Whoever was signed in with the old password is signed out (except this admin's session).
+    revoke_sessions(db, user_id, now(request), keep=staff.session.id)
+    detail = "temporary password set; must change it at next sign-in; sessions ended"
+    return _user_action(db, staff, user, detail, "password")
+
+
+@router.post("/users/{user_id}/two-factor/remove", include_in_schema=False)
+def remove_user_two_factor(
+    request: Request, db: SessionDep, staff: AdminPost, user_id: int
+) -> Response:
+    """For a colleague who lost their phone: they sign in with their password and set up again."""
+    user = _user_or_404(db, user_id)
+    user.totp_secret = None
+    revoke_sessions(db, user_id, now(request), keep=staff.session.id)
+    return _user_action(db, staff, user, "second factor removed", "two-factor")
+
+
+# Audit log (read only: there are no routes that edit or delete entries)
+
+
+def _day(text: str) -> date | None:
+    try:
+        return date.fromisoformat(text.strip())
+    except ValueError:
+        return None
+
+
+def _london_midnight(day: date) -> datetime:
+    # In UTC, as stored: SQLite compares the text of the timestamps, without their offsets.
+    return datetime.combine(day, time(0), LONDON).astimezone(UTC)
+
+
+@router.get("/audit", include_in_schema=False)
+def audit_page(
+    request: Request,
+    db: SessionDep,
+    staff: Admin,
+    action: str = "",
+    user: str = "",
+    since: Annotated[str, Query(alias="from")] = "",
+    until: Annotated[str, Query(alias="to")] = "",
+    page: str = "1",
+) -> Response:
+    filters = {"action": action[:40], "user": user.strip().lower()[:255], "from": since[:10]}
+    filters["to"] = until[:10]
+    errors: Errors = []
+    statement = select(AuditEvent)
+    if filters["action"]:
+        statement = statement.where(AuditEvent.action == filters["action"])
+    if filters["user"]:
+        statement = statement.where(AuditEvent.actor == filters["user"])
+    # Dates are London days, as staff think of them; entries are stored in UTC.
+    first, last = _day(filters["from"]), _day(filters["to"])
+    if filters["from"] and first is None:
+        errors.append(("from", "Enter the start date like 2026-11-25"))
+    if filters["to"] and last is None:
+        errors.append(("to", "Enter the end date like 2026-11-25"))
+    if first and last and last < first:
+        errors.append(("to", "Enter an end date on or after the start date"))
+    if first:
+        statement = statement.where(col(AuditEvent.at) >= _london_midnight(first))
+    if last:
+        statement = statement.where(col(AuditEvent.at) < _london_midnight(last + timedelta(days=1)))
+    number = int(page) if page.isdigit() and 0 < int(page) < 100_000 else 1
+    events = (
+        []
+        if errors
+        else list(
+            db.exec(
+                statement.order_by(col(AuditEvent.at).desc(), col(AuditEvent.id).desc())
+                .offset((number - 1) * AUDIT_PAGE_SIZE)
+                .limit(AUDIT_PAGE_SIZE + 1)
+            ).all()
+        )
+    )
+    kept = {key: value for key, value in filters.items() if value}
+    actions = db.exec(select(AuditEvent.action).distinct().order_by(AuditEvent.action)).all()
+    return admin_page(
+        request,
+        "admin/audit.html",
+        staff,
+        400 if errors else 200,
+        errors=errors,
+        filters=filters,
+        actions=actions,
+        rows=[(event, aware(event.at).astimezone(LONDON)) for event in events[:AUDIT_PAGE_SIZE]],
+        page=number,
+        previous_url="/admin/audit?" + urlencode({**kept, "page": number - 1}),
+        next_url=(
+            "/admin/audit?" + urlencode({**kept, "page": number + 1})
+            if len(events) > AUDIT_PAGE_SIZE
+            else ""
+        ),
+    )
+
+
+# Settings
+
+
+@router.get("/settings", include_in_schema=False)
+def settings_page(request: Request, db: SessionDep, staff: Admin) -> Response:
+    return admin_page(
+        request,
+        "admin/settings.html",
+        staff,
+        admins_need_two_factor=get_flag(db, ADMINS_NEED_TWO_FACTOR),
+        saved=request.query_params.get("saved") == "1",
+    )
+
+
+@router.post("/settings", include_in_schema=False)
+def save_settings(
+    db: SessionDep, staff: AdminPost, admins_need_two_factor: FormText = ""
+) -> Response:
+    wanted = admins_need_two_factor == "yes"
+    if wanted != get_flag(db, ADMINS_NEED_TWO_FACTOR):
+        set_flag(db, ADMINS_NEED_TWO_FACTOR, wanted)
+        record(
+            db,
+            "update",
+            user=staff.user,
+            staff_session=staff.session,
+            entity="setting",
+            entity_id=ADMINS_NEED_TWO_FACTOR,
+            detail="admins must use a second factor: " + ("on" if wanted else "off"),
+        )
+        db.commit()
+    return redirect("/admin/settings?saved=1")

@@ -1,0 +1,164 @@
+"""Admin pages for youth teams: list, add and edit (admins only; checks in app.admin.teams)."""
+
+from typing import Annotated
+
+from fastapi import APIRouter, Form, HTTPException, Request
+from fastapi.responses import Response
+from sqlmodel import Session, col, select
+
+from app.admin.access import Admin, AdminPost, Staff, admin_page, redirect
+from app.admin.audit import record
+from app.admin.teams import DAYS, TeamInput, need_terms, save_team, validate_team
+from app.database import SessionDep
+from app.models import Team
+
+router = APIRouter(prefix="/admin")
+Errors = list[tuple[str, str]]
+FormText = Annotated[str, Form(max_length=1000)]
+
+
+@router.get("/teams", include_in_schema=False)
+def teams_page(request: Request, db: SessionDep, staff: Admin) -> Response:
+    teams = list(db.exec(select(Team).order_by(col(Team.name))).all())
+    return admin_page(
+        request,
+        "admin/teams.html",
+        staff,
+        teams=teams,
+        has_fallback=any(team.is_fallback for team in teams),
+        days=DAYS,
+    )
+
+
+def _team_form(
+    request: Request,
+    db: Session,
+    staff: Staff,
+    team: Team | None,
+    form: TeamInput,
+    errors: Errors,
+    status: int = 200,
+) -> Response:
+    return admin_page(
+        request,
+        "admin/team_form.html",
+        staff,
+        status,
+        team=team,
+        form=form,
+        errors=errors,
+        terms=need_terms(db),
+        days=DAYS,
+        saved=request.query_params.get("saved", ""),
+    )
+
+
+def _team_input(
+    name: str,
+    areas: str,
+    needs: list[str] | None,
+    duty_phones: str,
+    days: list[str] | None,
+    works_from: str,
+    works_until: str,
+    is_fallback: str,
+) -> TeamInput:
+    return TeamInput(
+        name=name,
+        areas=areas,
+        needs=needs or [],
+        duty_phones=duty_phones,
+        days=days or [],
+        works_from=works_from,
+        works_until=works_until,
+        is_fallback=is_fallback == "yes",
+    )
+
+
+NeedCodes = Annotated[list[str] | None, Form()]
+DayCodes = Annotated[list[str] | None, Form()]
+
+
+@router.get("/teams/new", include_in_schema=False)
+def new_team_page(request: Request, db: SessionDep, staff: Admin) -> Response:
+    return _team_form(request, db, staff, None, TeamInput(), [])
+
+
+@router.post("/teams/new", include_in_schema=False)
+def add_team(
+    request: Request,
+    db: SessionDep,
+    staff: AdminPost,
+    name: FormText = "",
+    areas: FormText = "",
+    needs: NeedCodes = None,
+    duty_phones: FormText = "",
+    days: DayCodes = None,
+    works_from: FormText = "",
+    works_until: FormText = "",
+    is_fallback: FormText = "",
+) -> Response:
+    form = _team_input(name, areas, needs, duty_phones, days, works_from, works_until, is_fallback)
+    values, errors = validate_team(db, form, None)
+    if errors:
+        return _team_form(request, db, staff, None, form, errors, 400)
+    team = Team(name=values.name)
+    save_team(db, team, values)
+    detail = "team created" + ("; now the fallback team" if team.is_fallback else "")
+    record(
+        db,
+        "create",
+        user=staff.user,
+        staff_session=staff.session,
+        entity="team",
+        entity_id=team.id,
+        detail=detail,
+    )
+    db.commit()
+    return redirect(f"/admin/teams/{team.id}?saved=created")
+
+
+@router.get("/teams/{team_id}", include_in_schema=False)
+def team_page(request: Request, db: SessionDep, staff: Admin, team_id: int) -> Response:
+    team = db.get(Team, team_id)
+    if team is None:
+        raise HTTPException(status_code=404)
+    return _team_form(request, db, staff, team, TeamInput.from_team(team), [])
+
+
+@router.post("/teams/{team_id}", include_in_schema=False)
+def update_team(
+    request: Request,
+    db: SessionDep,
+    staff: AdminPost,
+    team_id: int,
+    name: FormText = "",
+    areas: FormText = "",
+    needs: NeedCodes = None,
+    duty_phones: FormText = "",
+    days: DayCodes = None,
+    works_from: FormText = "",
+    works_until: FormText = "",
+    is_fallback: FormText = "",
+) -> Response:
+    team = db.get(Team, team_id)
+    if team is None:
+        raise HTTPException(status_code=404)
+    form = _team_input(name, areas, needs, duty_phones, days, works_from, works_until, is_fallback)
+    values, errors = validate_team(db, form, team)
+    if errors:
+        return _team_form(request, db, staff, team, form, errors, 400)
+    changed = save_team(db, team, values)
+    if changed:
+        # Field names only: duty phones may be someone's own mobile number.
+        record(
+            db,
+            "update",
+            user=staff.user,
+            staff_session=staff.session,
+            entity="team",
+            entity_id=team.id,
+            detail="changed: " + ", ".join(changed),
+        )
+        db.commit()
+    return redirect(f"/admin/teams/{team_id}?saved=saved")

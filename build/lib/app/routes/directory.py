@@ -1,0 +1,158 @@
+"""The public help directory: search with filters, one listing, and reporting a problem with it."""
+
+import uuid
+from datetime import timedelta
+from typing import Annotated
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Form, HTTPException, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlmodel import Session
+
+from app.database import SessionDep
+from app.directory.cache import respond
+from app.directory.hours import opening_state
+from app.directory.present import Gettext, needs_in, present
+from app.directory.search import Filters, find_service, find_services, postcode_district
+from app.models import ProblemReport, utcnow
+from app.rate_limit import allow, bucket_key
+from app.web import current_time, renderer_for
+
+router = APIRouter()
+REPORT_KINDS = ("wrong-phone", "wrong-hours", "closed", "other")
+REPORT_LIMIT = 5
+REPORT_WINDOW = timedelta(hours=1)
+NO_STORE = {"Cache-Control": "no-store"}
+
+
+def _parse_filters(
+    request: Request, needs: set[str], _: Gettext
+) -> tuple[Filters, dict[str, str], list[tuple[str, str]]]:
+    params = request.query_params
+    raw = {name: params.get(name, "").strip()[:40] for name in ("need", "area", "age", "page")}
+    errors: list[tuple[str, str]] = []
+    need = raw["need"] if raw["need"] in needs else None
+    area = None
+    if raw["area"]:
+        area = postcode_district(raw["area"])
+        if area is None:
+            errors.append(("area", _("Enter the first part of a postcode, like LU1")))
+    age = None
+    if raw["age"]:
+        if raw["age"].isdigit() and 0 < int(raw["age"]) < 120:
+            age = int(raw["age"])
+        else:
+            errors.append(("age", _("Enter your age as a number, like 15")))
+    page = int(raw["page"]) if raw["page"].isdigit() else 1
+    filters = Filters(need, area, age, params.get("open") == "1", page)
+    return filters, raw, errors
+
+
+@router.get("/{lang}/help", include_in_schema=False)
+async def directory(lang: str, request: Request) -> Response:
+    """The directory page: from memory when cached, so a hit never waits for the database."""
+    renderer = renderer_for(request, lang)
+    now = current_time(request)
+    revision = await request.app.state.directory_revision.current()
+    query = tuple(sorted(request.query_params.multi_items()))
+    # The minute is in the key because "open now" and "opens at" change with the clock.
+    key = ("help", lang, query, revision, now.strftime("%Y%m%d%H%M"))
+
+    def render() -> tuple[str, int]:
+        gettext = renderer.gettext[lang]
+        needs = needs_in(request.app.state.needs, lang)
+        filters, raw, errors = _parse_filters(request, {need.code for need in needs}, gettext)
+        with Session(request.app.state.engine) as session:
+            results = find_services(session, filters, now)
+            listings = [
+                present(f.service, f.state, lang, gettext, now, needs) for f in results.listings
+            ]
+        html = renderer.render(
+            lang,
+            "help.html",
+            "help",
+            needs=needs,
+            filters=filters,
+            raw=raw,
+            errors=errors,
+            results=results,
+            listings=listings,
+            page_query=lambda page: urlencode({**request.query_params, "page": page}),
+        )
+        return html, 400 if errors else 200
+
+    return respond(request, await request.app.state.directory_cache.get_or_render(key, render))
+
+
+def _listing_page(
+    request: Request,
+    session: SessionDep,
+    lang: str,
+    service_id: str,
+    errors: list[tuple[str, str]] | None = None,
+    status: int = 400,
+) -> Response:
+    renderer = renderer_for(request, lang)
+    try:
+        service = find_service(session, uuid.UUID(service_id))
+    except ValueError:
+        service = None
+    if service is None:
+        raise HTTPException(status_code=404)
+    now = current_time(request)
+    needs = needs_in(request.app.state.needs, lang)
+    state = opening_state(service.schedules, now)
+    listing = present(service, state, lang, renderer.gettext[lang], now, needs)
+    html = renderer.render(
+        lang,
+        "listing.html",
+        f"help/{service_id}",
+        listing=listing,
+        errors=errors or [],
+        reported=request.query_params.get("reported") == "1",
+        report_kinds=REPORT_KINDS,
+    )
+    return HTMLResponse(html, status_code=status if errors else 200, headers=NO_STORE)
+
+
+@router.get("/{lang}/help/{service_id}", include_in_schema=False)
+def listing(lang: str, service_id: str, request: Request, session: SessionDep) -> Response:
+    return _listing_page(request, session, lang, service_id)
+
+
+@router.post("/{lang}/help/{service_id}/report", include_in_schema=False)
+def report_problem(
+    lang: str,
+    service_id: str,
+    request: Request,
+    session: SessionDep,
+    kind: Annotated[str, Form()] = "",
+    details: Annotated[str, Form(max_length=5000)] = "",
+) -> Response:
+    renderer = renderer_for(request, lang)
+    _ = renderer.gettext[lang]
+    try:
+        service = find_service(session, uuid.UUID(service_id))
+    except ValueError:
+        service = None
+    if service is None:
+        raise HTTPException(status_code=404)
+    if kind not in REPORT_KINDS:
+        problem = [("kind-wrong-phone", _("Choose what is wrong"))]
+        return _listing_page(request, session, lang, service_id, problem)
+    if len(details) > 1000:
+        return _listing_page(
+            request, session, lang, service_id, [("details", _("Write 1000 characters or fewer"))]
+        )
+    who = request.client.host if request.client else "unknown"
+    secret = request.app.state.settings.secret_key.get_secret_value()
+    bucket = bucket_key(secret, "report", who)
+    if not allow(session, bucket, REPORT_LIMIT, REPORT_WINDOW, current_time(request)):
+        problem = [("details", _("You have sent a lot of reports. Please try again in an hour."))]
+        return _listing_page(request, session, lang, service_id, problem, status=429)
+    report = ProblemReport(
+        service_id=service.id, kind=kind, details=details.strip(), created_at=utcnow()
+    )
+    session.add(report)
+    session.commit()
+    return RedirectResponse(f"/{lang}/help/{service_id}?reported=1#report", status_code=303)

@@ -1,0 +1,80 @@
+"""Public routes that are not cached pages: language choice, card codes and health checks."""
+
+import logging
+
+from fastapi import APIRouter, HTTPException, Request
+from fastapi.responses import PlainTextResponse, RedirectResponse, Response
+from sqlmodel import Session
+
+from app.admin.access import now
+from app.cards.scans import ScanTarget, count_scan, find_target, is_not_a_person, london_day
+from app.content import SOURCE_LANGUAGE
+from app.database import is_reachable
+from app.i18n import negotiate
+
+router = APIRouter()
+log = logging.getLogger(__name__)
+
+
+def _language_for(request: Request, fallback: str | None = None) -> str:
+    available = request.app.state.language_codes
+    default = fallback if fallback is not None and fallback in available else SOURCE_LANGUAGE
+    return negotiate(request.headers.get("accept-language"), available, default)
+
+
+def _to_card(request: Request, fallback: str | None = None) -> Response:
+    # The language is chosen per request, so neither a browser nor a proxy may reuse the answer.
+    return RedirectResponse(
+        f"/{_language_for(request, fallback)}/",
+        status_code=302,
+        headers={"Cache-Control": "no-store", "Vary": "Accept-Language"},
+    )
+
+
+@router.get("/", include_in_schema=False)
+def home(request: Request) -> Response:
+    return _to_card(request)
+
+
+@router.api_route("/c/{code}", methods=["GET", "HEAD"], include_in_schema=False)
+def card_code(code: str, request: Request) -> Response:
+    """A printed QR code lands on the card whatever the code: a card in a pocket never breaks.
+
+    One scan is counted for the code's batch (or "unknown") unless a robot or prefetch asked.
+    The batch's language is used only when the phone's languages are none of ours.
+    """
+    target: ScanTarget | None = None
+    try:
+        with Session(request.app.state.engine) as db:
+            target = find_target(db, code)
+            if not is_not_a_person(request.method, dict(request.headers)):
+                count_scan(db, target.bucket, london_day(now(request)))
+    except Exception:
+        # Counting is worth less than the card: whatever went wrong, the reader still lands.
+        log.warning("a card scan was not counted", exc_info=True)
+    return _to_card(request, target.default_lang if target else None)
+
+
+@router.get("/healthz", include_in_schema=False)
+async def healthz() -> Response:
+    return PlainTextResponse("ok", headers={"Cache-Control": "no-store"})
+
+
+@router.get("/readyz", include_in_schema=False)
+def readyz(request: Request) -> Response:
+    if is_reachable(request.app.state.engine):
+        return PlainTextResponse("ok", headers={"Cache-Control": "no-store"})
+    return PlainTextResponse("database unreachable", status_code=503)
+
+
+@router.get("/favicon.ico", include_in_schema=False)
+async def favicon() -> Response:
+    return Response(status_code=204, headers={"Cache-Control": "public, max-age=86400"})
+
+
+# Last: this pattern would otherwise catch every one-segment path above.
+@router.get("/{lang}", include_in_schema=False)
+def language_without_slash(lang: str, request: Request) -> Response:
+    if lang not in request.app.state.language_codes:
+        raise HTTPException(status_code=404)
+    return RedirectResponse(f"/{lang}/", status_code=301)

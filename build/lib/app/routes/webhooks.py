@@ -1,0 +1,185 @@
+"""Twilio webhooks: texts to the service number, and delivery reports for texts we sent.
+
+Both check `X-Twilio-Signature` against PUBLIC_BASE_URL + path with the account's auth token and
+answer 403 otherwise; there is no switch to turn the check off. They answer quickly (no provider
+calls: replies go back as TwiML) and never log the number or what the message said.
+"""
+
+import logging
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import Annotated
+
+import phonenumbers
+from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi.responses import Response
+from sqlalchemy import Engine
+from sqlmodel import Session
+from starlette.datastructures import FormData
+from twilio.request_validator import RequestValidator
+from twilio.twiml.messaging_response import MessagingResponse
+
+from app.callbacks.phones import PhoneNumberError, normalise_mobile
+from app.callbacks.requests import (
+    CallbackDetails,
+    Keys,
+    confirmation,
+    create_callback,
+    is_opted_out,
+    phone_hash,
+)
+from app.rate_limit import allow, bucket_key
+from app.settings import Settings
+from app.sms.delivery import apply_status, keys_for, set_opt_out
+from app.web import current_time
+
+log = logging.getLogger(__name__)
+router = APIRouter(prefix="/webhooks/twilio")
+
+# Twilio's standard opt-out and opt-in words; the whole message must be the word.
+OPT_OUT_WORDS = {"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT"}
+OPT_IN_WORDS = {"START", "YES", "UNSTOP"}
+# Same bucket as the web form, so the per-number limit holds whichever way someone asks.
+NUMBER_LIMIT = 3
+NUMBER_WINDOW = timedelta(hours=24)
+MAX_FORM_BYTES = 64 * 1024  # Twilio's forms are a few hundred bytes
+REPLY_LANG = "en"
+
+
+async def signed_form(request: Request) -> FormData:
+    """The request's form fields, if Twilio signed them; 403 otherwise."""
+    settings: Settings = request.app.state.settings
+    length = request.headers.get("content-length", "0")
+    if not length.isdigit() or int(length) > MAX_FORM_BYTES:
+        raise HTTPException(status_code=413 if length.isdigit() else 400)
+    signature = request.headers.get("x-twilio-signature", "")
+    token = settings.twilio_auth_token.get_secret_value() if settings.twilio_auth_token else ""
+    form = await request.form()
+    # Signed over the public URL Twilio called, not the one a proxy passed on to us.
+    url = settings.public_base_url + request.url.path
+    if request.url.query:
+        url += "?" + request.url.query
+    if not (token and signature and RequestValidator(token).validate(url, form, signature)):
+        raise HTTPException(status_code=403, detail="Forbidden")
+    return form
+
+
+SignedForm = Annotated[FormData, Depends(signed_form)]
+
+
+def _twiml(text: str | None) -> Response:
+    reply = MessagingResponse()
+    if text:
+        reply.message(text)
+    return Response(str(reply), media_type="application/xml")
+
+
+def _e164(raw: str) -> str:
+    """Twilio sends E.164 already; normalise anyway, so hashes match the web form's."""
+    try:
+        number = phonenumbers.parse(raw.strip(), None)
+    except phonenumbers.NumberParseException:
+        return raw.strip()
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+@router.post("/sms", include_in_schema=False)
+def inbound_sms(request: Request, form: SignedForm) -> Response:
+    settings: Settings = request.app.state.settings
+    engine: Engine = request.app.state.engine
+    # The catalog compiled at start-up for the public pages serves the replies too.
+    _ = request.app.state.site.renderer.plain_gettext[REPLY_LANG]
+    word = str(form.get("Body") or "").strip().strip(".!").strip().upper()
+    number = _e164(str(form.get("From") or ""))
+    keys = keys_for(settings)
+    hashed = phone_hash(keys, number)
+    now = current_time(request)
+    if word in OPT_OUT_WORDS or word in OPT_IN_WORDS:
+        with Session(engine) as db:
+            set_opt_out(db, hashed, word in OPT_OUT_WORDS, now)
+            db.commit()
+        log.info("Inbound SMS: %s", "opt-out" if word in OPT_OUT_WORDS else "opt-in")
+        return _twiml(None)
+    with Session(engine) as db:
+        opted_out = is_opted_out(db, hashed)
+
+    def reply(text: str) -> Response:
+        # Nothing, not even a reply, goes to a number that said STOP.
+        return _twiml(None if opted_out else text)
+
+    help_now = _("In danger call 999. Childline 0800 1111 (free).")
+    card_reply = f"{settings.public_base_url}/{REPLY_LANG}/ {help_now}"
+    if word not in settings.sms_keyword_list:
+        log.info("Inbound SMS: other text")
+        return reply(card_reply)
+    try:
+        phone = normalise_mobile(
+            number, settings.callback_country_list, settings.callback_mobile_only
+        )
+    except PhoneNumberError:  # not a number we can call back: still point them to help
+        log.info("Inbound SMS: keyword from a number we cannot call back")
+        return reply(card_reply)
+    with Session(engine) as db:
+        bucket = bucket_key(keys.hash_secret, "callback-number", phone_hash(keys, phone))
+        if not allow(db, bucket, NUMBER_LIMIT, NUMBER_WINDOW, now):
+            log.info("Inbound SMS: keyword over the per-number limit")
+            limited = _("We already have your request and will be in touch soon.")
+            return reply(f"{limited} {help_now}")
+    details = _sms_details(phone)
+    reference = _create_request(engine, settings, keys, details, now, _)
+    log.info("Inbound SMS: keyword, callback request %s", reference)
+    thanks = confirmation(details, reference, settings.public_base_url, _)
+    return reply(f"{thanks} {settings.public_base_url}/{REPLY_LANG}/")
+
+
+def _sms_details(phone: str) -> CallbackDetails:
+    return CallbackDetails(
+        phone=phone,
+        name="",
+        best_time="any",
+        need=None,
+        area=None,
+        lang=REPLY_LANG,
+        call_lang=REPLY_LANG,
+        text_ok=True,
+        say_who=False,
+        source="sms",
+    )
+
+
+def _create_request(
+    engine: Engine,
+    settings: Settings,
+    keys: Keys,
+    details: CallbackDetails,
+    now: datetime,
+    translate: Callable[[str], str],
+) -> str:
+    """Store a callback request for the fallback team; returns its reference.
+
+    The TwiML reply is the young person's confirmation, so no confirmation text is queued.
+    """
+    with Session(engine) as db:
+        request, _team = create_callback(
+            db,
+            details,
+            keys,
+            now,
+            timedelta(hours=settings.callback_overdue_hours),
+            settings.public_base_url,
+            translate,
+            confirm_by_text=False,
+        )
+        return request.reference
+
+
+@router.post("/status", include_in_schema=False)
+def delivery_status(request: Request, form: SignedForm) -> Response:
+    settings: Settings = request.app.state.settings
+    sid = str(form.get("MessageSid") or "")
+    status = str(form.get("MessageStatus") or "")
+    error_code = str(form.get("ErrorCode") or "") or None
+    if sid and status:
+        with Session(request.app.state.engine) as db:
+            apply_status(db, keys_for(settings), sid, status, error_code, current_time(request))
+    return Response(status_code=200)

@@ -1,0 +1,148 @@
+"""The outermost layer of the web app: cached pages, security headers and a privacy-safe access log.
+
+Cached public pages are answered here without entering the framework at all, with header lists
+built once per page and encoding. Every other response passes through and gets the same security
+headers. The access log records method, path, status and time: never an IP address, a query string
+or a user agent. Cached pages are logged at DEBUG: at INFO, writing a line for every card view
+would cost more than serving it.
+"""
+
+import logging
+import time
+from collections.abc import Awaitable, Callable, MutableMapping
+from typing import Any
+
+from granian.utils.proxies import wrap_asgi_with_proxy_headers
+
+from app.pages import CachedResponse, Site, accepts_coding
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+access_log = logging.getLogger("app.access")
+
+
+def security_headers(style_hash: str) -> list[tuple[bytes, bytes]]:
+    policy = (
+        "default-src 'none'; script-src 'self'; "
+        f"style-src '{style_hash}'; img-src 'self'; form-action 'self'; "
+        "base-uri 'none'; frame-ancestors 'none'"
+    )
+    return [
+        (b"content-security-policy", policy.encode()),
+        (b"referrer-policy", b"no-referrer"),
+        (b"x-content-type-options", b"nosniff"),
+        (b"x-frame-options", b"DENY"),
+        (b"cross-origin-opener-policy", b"same-origin"),
+        (
+            b"permissions-policy",
+            b"camera=(), microphone=(), geolocation=(), payment=(), usb=(), interest-cohort=()",
+        ),
+    ]
+
+
+class PublicSite:
+    """ASGI middleware: serve `site` pages from memory, add headers to everything else."""
+
+    def __init__(self, app: ASGIApp, site: Site, trusted_proxies: str | None = None) -> None:
+        self.app = app
+        # Behind a load balancer every client shares its address unless its headers are trusted.
+        self.forward = (
+            wrap_asgi_with_proxy_headers(app, trusted_proxies) if trusted_proxies else app
+        )
+        self.site = site
+        self.headers = security_headers(site.renderer.style_hash)
+        self.prepared: dict[int, PreparedPage] = {}
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.forward(scope, receive, send)
+            return
+        cached = self.site.responses.get(scope["path"])
+        if cached is not None and scope["method"] in ("GET", "HEAD"):
+            status = await self.send_cached(scope, send, cached)
+            if access_log.isEnabledFor(logging.DEBUG):
+                access_log.debug("%s %s %d cached", scope["method"], scope["path"], status)
+            return
+        started = time.perf_counter()
+        status = 500
+        if cached is not None:
+            status = 405
+            headers = [(b"allow", b"GET, HEAD"), (b"content-length", b"0"), *self.headers]
+            await send({"type": "http.response.start", "status": status, "headers": headers})
+            await send({"type": "http.response.body", "body": b""})
+        else:
+            admin = scope["path"].startswith("/admin")
+
+            async def send_with_headers(message: Message) -> None:
+                nonlocal status
+                if message["type"] == "http.response.start":
+                    status = message["status"]
+                    headers = list(message.get("headers", []))
+                    if admin:
+                        # Staff pages may show personal data: no browser or proxy may keep them.
+                        headers = [h for h in headers if h[0].lower() != b"cache-control"]
+                        headers.append((b"cache-control", b"no-store"))
+                    present = {name.lower() for name, _ in headers}
+                    message["headers"] = headers + [
+                        header for header in self.headers if header[0] not in present
+                    ]
+                await send(message)
+
+            await self.forward(scope, receive, send_with_headers)
+        if access_log.isEnabledFor(logging.INFO):
+            elapsed = (time.perf_counter() - started) * 1000
+            access_log.info("%s %s %d %.1fms", scope["method"], scope["path"], status, elapsed)
+
+    async def send_cached(self, scope: Scope, send: Send, cached: CachedResponse) -> int:
+        page = self.prepared.get(id(cached))
+        if page is None or page.cached is not cached:
+            page = self.prepared[id(cached)] = PreparedPage(cached, self.headers)
+        accept = b""
+        if_none_match = b""
+        for key, value in scope["headers"]:
+            if key == b"accept-encoding":
+                accept = value
+            elif key == b"if-none-match":
+                if_none_match = value
+        if accepts_coding(accept, b"br"):
+            body, headers = cached.brotli, page.brotli
+        elif accepts_coding(accept, b"gzip"):
+            body, headers = cached.gzip, page.gzip
+        else:
+            body, headers = cached.identity, page.identity
+        status = cached.status
+        if if_none_match and status == 200 and page.etag in if_none_match:
+            status, body, headers = 304, b"", headers[:-1]  # no content-length on a 304
+        await send({"type": "http.response.start", "status": status, "headers": headers})
+        await send(
+            {"type": "http.response.body", "body": b"" if scope["method"] == "HEAD" else body}
+        )
+        return status
+
+
+class PreparedPage:
+    """The complete header list for each encoding of one cached page, built on first use."""
+
+    def __init__(self, cached: CachedResponse, security: list[tuple[bytes, bytes]]) -> None:
+        self.cached = cached
+        self.etag = cached.etag.encode()
+
+        def headers(body: bytes, coding: bytes, suffix: str) -> list[tuple[bytes, bytes]]:
+            listed = [
+                (b"content-type", cached.content_type.encode()),
+                (b"cache-control", cached.cache_control.encode()),
+                (b"etag", f'"{cached.etag}{suffix}"'.encode()),
+                (b"vary", b"Accept-Encoding"),
+                *security,
+            ]
+            if coding:
+                listed.append((b"content-encoding", coding))
+            return [*listed, (b"content-length", str(len(body)).encode())]
+
+        self.identity = headers(cached.identity, b"", "")
+        self.gzip = headers(cached.gzip, b"gzip", "-gz")
+        self.brotli = headers(cached.brotli, b"br", "-br")

@@ -1,0 +1,138 @@
+"""Configuration: one typed `Settings` read from the environment (and `.env`).
+
+Development generates `SECRET_KEY` and `DATA_KEY` once into `./var/`; production refuses to start
+without them, so a deployment can never run on a key that lives only on one container's disk.
+"""
+
+import logging
+import secrets
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr, ValidationError, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+log = logging.getLogger(__name__)
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+MIN_SECRET_LENGTH = 32
+
+
+class ConfigurationError(Exception):
+    """The configuration cannot be used; the message is one line for a person to act on."""
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore")
+
+    app_env: Literal["development", "test", "production"] = "development"
+    var_dir: Path = Path("var")
+    database_url: str = ""
+    secret_key: SecretStr | None = None
+    data_key: SecretStr | None = None
+    public_base_url: str = "http://127.0.0.1:8000"
+    exit_url: str = "https://www.bbc.co.uk/weather"
+    # Addresses of the load balancer(s) whose X-Forwarded-For is trusted; unset: none.
+    forwarded_allow_ips: str | None = None
+    content_dir: Path = PROJECT_ROOT / "content"
+    # How old this process's copy of the directory revision may get: a listing change saved on
+    # another instance shows here within this many seconds (on this instance, at once).
+    directory_refresh_seconds: float = Field(default=1.0, ge=0, le=60)
+
+    sms_backend: Literal["console", "twilio"] = "console"
+    twilio_account_sid: str | None = None
+    twilio_auth_token: SecretStr | None = None
+    twilio_from_number: str | None = None
+    twilio_messaging_service_sid: str | None = None
+    twilio_api_base: str | None = None
+
+    # Callback requests and texting.
+    callback_countries: str = (
+        "GB"  # where a callback number may be from (ISO codes, comma-separated)
+    )
+    callback_mobile_only: bool = True
+    callback_overdue_hours: int = Field(default=24, ge=1, le=24 * 14)
+    sms_keywords: str = "HELP,CALL"
+    sms_hourly_cap: int = Field(default=200, ge=1)
+    retention_closed_days: int = Field(default=30, ge=1)
+    retention_open_days: int = Field(default=90, ge=1)
+    sender_in_serve: bool = True
+
+    @model_validator(mode="after")
+    def _check(self) -> "Settings":
+        if not self.database_url:
+            self.database_url = f"sqlite:///{self.var_dir / 'app.db'}"
+        if not self.public_base_url.startswith(("http://", "https://")):
+            raise ValueError("PUBLIC_BASE_URL must start with http:// or https://")
+        self.public_base_url = self.public_base_url.rstrip("/")
+        if not self.exit_url.startswith("https://"):
+            raise ValueError("EXIT_URL must be an https:// address")
+        if self.app_env == "production":
+            for name in ("secret_key", "data_key"):
+                value = getattr(self, name)
+                if value is None or len(value.get_secret_value()) < MIN_SECRET_LENGTH:
+                    raise ValueError(
+                        f"{name.upper()} must be set to at least {MIN_SECRET_LENGTH} random "
+                        "characters when APP_ENV=production"
+                    )
+        if self.sms_backend == "twilio":
+            if not (self.twilio_account_sid and self.twilio_auth_token):
+                raise ValueError(
+                    "SMS_BACKEND=twilio needs TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN"
+                )
+            if not (self.twilio_from_number or self.twilio_messaging_service_sid):
+                raise ValueError(
+                    "SMS_BACKEND=twilio needs TWILIO_FROM_NUMBER or TWILIO_MESSAGING_SERVICE_SID"
+                )
+        return self
+
+    @property
+    def is_https(self) -> bool:
+        return self.public_base_url.startswith("https://")
+
+    @property
+    def callback_country_list(self) -> list[str]:
+        return [code.strip().upper() for code in self.callback_countries.split(",") if code.strip()]
+
+    @property
+    def sms_keyword_list(self) -> list[str]:
+        return [word.strip().upper() for word in self.sms_keywords.split(",") if word.strip()]
+
+
+def _dev_secret(var_dir: Path, name: str) -> SecretStr:
+    path = var_dir / name
+    if not path.exists():
+        var_dir.mkdir(parents=True, exist_ok=True)
+        path.write_text(secrets.token_urlsafe(32))
+        path.chmod(0o600)
+        log.warning(
+            "Generated a development %s in %s. Set %s in the environment for production.",
+            name.upper(),
+            path,
+            name.upper(),
+        )
+    return SecretStr(path.read_text().strip())
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read the settings, filling missing development secrets from `./var/`.
+
+    Raises `ConfigurationError` with a one-line reason when the configuration is unusable.
+    """
+    try:
+        settings = Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as error:
+        first = error.errors()[0]
+        field = ".".join(str(part) for part in first["loc"]).upper()
+        reason = first["msg"].removeprefix("Value error, ")
+        raise ConfigurationError(f"{field}: {reason}" if field else reason) from None
+    for name in ("secret_key", "data_key"):
+        if getattr(settings, name) is None:
+            setattr(settings, name, _dev_secret(settings.var_dir, name))
+    return settings
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return load_settings()

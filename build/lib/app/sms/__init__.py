@@ -1,0 +1,1 @@
+"""Texting: the providers that send SMS, the outbox sender, and the sender's background thread."""

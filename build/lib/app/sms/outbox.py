@@ -1,0 +1,279 @@
+"""The outbox table: claim due texts, record what the provider said, sweep, release, the hourly cap.
+
+A text moves queued → sending → sent (then delivered or undelivered by the status webhook). A
+transient error puts it back to queued with an exponential, jittered backoff, until it has been
+tried `MAX_ATTEMPTS` times; a permanent error fails it at once. Several senders can run at once:
+PostgreSQL hands each a different row (`FOR UPDATE SKIP LOCKED`), and on both databases the claim
+is a conditional UPDATE that only one sender can win.
+
+A sender asked to stop hands the texts of its batch it never started back at once (`release`)
+rather than leaving them in "sending" for the stuck sweep.
+
+A global hourly cap stops sending (texts stay queued) when too many went out in the last hour,
+and sets the `sms_paused_until` app setting for the admin dashboard (`pause`, `resume`).
+
+The sender that runs these steps, one batch at a time, is `Sender` in app/sms/sender.py.
+"""
+
+import logging
+import random
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import ColumnElement, and_, delete, func, or_
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col, select, update
+
+from app.callbacks.requests import Keys
+from app.models import AppSetting, OptOut, OutboundSms
+from app.sms.delivery import OPTED_OUT_CODE, fail_over_team_alert, set_opt_out
+from app.sms.providers import SendError, TransientSendError
+
+log = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = 8
+BASE_DELAY = timedelta(seconds=30)
+MAX_DELAY = timedelta(hours=1)
+STUCK_AFTER = timedelta(minutes=5)  # far longer than a provider call can take (see timeouts)
+CAP_WINDOW = timedelta(hours=1)
+PAUSED_KEY = "sms_paused_until"  # ISO 8601 UTC time; the admin dashboard shows it while future
+
+
+@dataclass(frozen=True)
+class Claimed:
+    """A text this sender won; `attempts` (after the claim) identifies the claim when recording."""
+
+    id: int
+    attempts: int
+    purpose: str
+    to_encrypted: str | None
+    body: str
+
+
+def aware(moment: datetime) -> datetime:
+    """SQLite hands timestamps back without a zone; they are always stored in UTC."""
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def backoff(attempts: int, rng: random.Random) -> timedelta:
+    """30 s after the first failed try, doubling each time, at most an hour, ±20 % jitter."""
+    delay = min(BASE_DELAY * 2 ** max(attempts - 1, 0), MAX_DELAY)
+    return timedelta(seconds=delay.total_seconds() * rng.uniform(0.8, 1.2))
+
+
+def sweep(
+    db: Session,
+    now: datetime,
+    stuck_after: timedelta = STUCK_AFTER,
+    max_attempts: int = MAX_ATTEMPTS,
+) -> int:
+    """Put back texts left in "sending" by a sender that died; fail those tried too often."""
+    stuck = (
+        col(OutboundSms.status) == "sending",
+        col(OutboundSms.claimed_at) < now - stuck_after,
+    )
+    # Look before writing: an idle sender should not take SQLite's write lock every few seconds.
+    if db.exec(select(OutboundSms.id).where(*stuck).limit(1)).first() is None:
+        return 0
+    given_up = db.exec(
+        update(OutboundSms)
+        .where(*stuck, col(OutboundSms.attempts) >= max_attempts)
+        .values(status="failed", error_code="stuck", updated_at=now)
+    ).rowcount
+    requeued = db.exec(
+        update(OutboundSms)
+        .where(*stuck)
+        .values(status="queued", next_attempt_at=now, updated_at=now)
+    ).rowcount
+    db.commit()
+    if given_up or requeued:
+        log.warning(
+            "Swept %d stuck text(s): %d re-queued, %d failed",
+            given_up + requeued,
+            requeued,
+            given_up,
+        )
+    return int(given_up + requeued)
+
+
+def _counted_in_cap() -> ColumnElement[bool]:
+    """Texts handed to the provider (or being handed now): what the cap counts."""
+    return or_(col(OutboundSms.provider_sid).is_not(None), col(OutboundSms.status) == "sending")
+
+
+def hourly_room(db: Session, now: datetime, cap: int) -> int:
+    """How many more texts may go out before the global hourly cap is reached."""
+    sent = db.exec(
+        select(func.count())
+        .select_from(OutboundSms)
+        .where(col(OutboundSms.claimed_at) > now - CAP_WINDOW, _counted_in_cap())
+    ).one()
+    return cap - int(sent)
+
+
+def paused_until(db: Session, now: datetime) -> datetime | None:
+    """For the admin dashboard: when sending resumes, if the hourly cap has paused it."""
+    setting = db.get(AppSetting, PAUSED_KEY)
+    if setting is None or not setting.value:
+        return None
+    until = aware(datetime.fromisoformat(setting.value))
+    return until if until > now else None
+
+
+def pause(db: Session, now: datetime) -> None:
+    oldest = db.exec(
+        select(func.min(OutboundSms.claimed_at)).where(
+            col(OutboundSms.claimed_at) > now - CAP_WINDOW, _counted_in_cap()
+        )
+    ).one()
+    until = aware(oldest) + CAP_WINDOW if oldest else now + CAP_WINDOW
+    if paused_until(db, now) is None:  # warn once per pause, not once per batch
+        log.warning("Hourly SMS cap reached: sending paused until %s", until.isoformat())
+    try:
+        db.merge(AppSetting(key=PAUSED_KEY, value=until.isoformat()))
+        db.commit()
+    except IntegrityError:
+        db.rollback()  # another sender paused sending at the same moment: its pause stands
+
+
+def resume(db: Session) -> None:
+    if db.get(AppSetting, PAUSED_KEY) is None:
+        return
+    # A plain DELETE: another sender may have resumed already, and that is fine.
+    resumed = db.exec(delete(AppSetting).where(col(AppSetting.key) == PAUSED_KEY)).rowcount
+    db.commit()
+    if resumed:
+        log.warning("Hourly SMS cap no longer reached: sending resumed")
+
+
+def claim_due(db: Session, now: datetime, limit: int) -> list[Claimed]:
+    """Claim up to `limit` due texts for this sender; texts to opted-out numbers are cancelled."""
+    due = (
+        select(OutboundSms)
+        .where(col(OutboundSms.status) == "queued", col(OutboundSms.next_attempt_at) <= now)
+        .order_by(col(OutboundSms.next_attempt_at), col(OutboundSms.id))
+        .limit(limit)
+    )
+    if db.get_bind().dialect.name == "postgresql":
+        due = due.with_for_update(skip_locked=True)
+    rows = list(db.exec(due).all())
+    hashes = {row.to_hash for row in rows}
+    opted_out = set(
+        db.exec(
+            select(OptOut.phone_hash).where(
+                col(OptOut.phone_hash).in_(hashes), col(OptOut.opted_out)
+            )
+        ).all()
+    )
+    claimed: list[Claimed] = []
+    for row in rows:
+        assert row.id is not None
+        values: dict[str, object] = (
+            {"status": "cancelled", "error_code": "opted-out", "updated_at": now}
+            if row.to_hash in opted_out
+            else {
+                "status": "sending",
+                "claimed_at": now,
+                "attempts": row.attempts + 1,
+                "updated_at": now,
+            }
+        )
+        # The WHERE repeats what was read: without a row lock (SQLite), a sender that got there
+        # first has changed status or attempts, and this UPDATE then changes nothing.
+        won = db.exec(
+            update(OutboundSms)
+            .where(
+                col(OutboundSms.id) == row.id,
+                col(OutboundSms.status) == "queued",
+                col(OutboundSms.attempts) == row.attempts,
+            )
+            .values(**values)
+            .execution_options(synchronize_session=False)
+        ).rowcount
+        if won and values["status"] == "sending":
+            claimed.append(
+                Claimed(row.id, row.attempts + 1, row.purpose, row.to_encrypted, row.body)
+            )
+    db.commit()
+    return claimed
+
+
+def _same_claim(claimed: Claimed, *statuses: str) -> tuple[ColumnElement[bool], ...]:
+    return (
+        col(OutboundSms.id) == claimed.id,
+        col(OutboundSms.attempts) == claimed.attempts,
+        col(OutboundSms.status).in_(statuses),
+    )
+
+
+def record_sent(db: Session, claimed: Claimed, provider_sid: str, now: datetime) -> None:
+    # "queued" too: if a sweep put the row back meanwhile, it was still sent, so do not resend.
+    db.exec(
+        update(OutboundSms)
+        .where(*_same_claim(claimed, "sending", "queued"))
+        .values(status="sent", provider_sid=provider_sid, error_code=None, updated_at=now)
+    )
+    db.commit()
+
+
+def record_failure(
+    db: Session,
+    keys: Keys,
+    claimed: Claimed,
+    error: SendError,
+    now: datetime,
+    rng: random.Random,
+    max_attempts: int = MAX_ATTEMPTS,
+) -> str:
+    """Re-queue with a backoff, or fail; returns the new status."""
+    retry = isinstance(error, TransientSendError) and claimed.attempts < max_attempts
+    status = "queued" if retry else "failed"
+    values: dict[str, object] = {"status": status, "error_code": error.code[:16], "updated_at": now}
+    if retry:
+        values["next_attempt_at"] = now + backoff(claimed.attempts, rng)
+    won = db.exec(
+        update(OutboundSms).where(*_same_claim(claimed, "sending")).values(**values)
+    ).rowcount
+    if won and status == "failed":
+        row = db.get(OutboundSms, claimed.id)
+        if error.code == OPTED_OUT_CODE and row is not None:
+            set_opt_out(db, row.to_hash, True, now)
+        if row is not None:
+            fail_over_team_alert(db, keys, row, now)
+    db.commit()
+    return status
+
+
+def release(db: Session, batch: list[Claimed], now: datetime) -> int:
+    """Hand back claimed texts this sender never started: queued again, as if never claimed.
+
+    Only rows still "sending" under these very claims change: one the sweep re-queued, or another
+    sender then claimed, is left alone. The claim's attempt is taken back (it was not a failure).
+    Returns how many were released.
+    """
+    if not batch:
+        return 0
+    released = db.exec(
+        update(OutboundSms)
+        .where(
+            col(OutboundSms.status) == "sending",
+            or_(
+                *(
+                    and_(
+                        col(OutboundSms.id) == claimed.id,
+                        col(OutboundSms.attempts) == claimed.attempts,
+                    )
+                    for claimed in batch
+                )
+            ),
+        )
+        .values(
+            status="queued",
+            claimed_at=None,
+            attempts=col(OutboundSms.attempts) - 1,
+            updated_at=now,
+        )
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    db.commit()
+    return int(released)
