@@ -1,4 +1,4 @@
-"""The Open Referral UK API: every kind of response validates against the shared ORUK schemas
+"""The Open Referral UK API: every kind of response validates against the ORUK schemas
 (the root, services in full and in lists, taxonomies and terms, services at locations)."""
 
 import uuid
