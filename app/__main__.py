@@ -2,10 +2,11 @@
 
 import argparse
 import logging
+import os
 import sys
 from typing import TYPE_CHECKING, NoReturn
 
-from app.settings import ConfigurationError, Settings, load_settings
+from app.settings import ConfigurationError, Settings, development_base_url, load_settings
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine
@@ -54,6 +55,10 @@ def serve(settings: Settings, args: argparse.Namespace) -> None:
     migrate(engine)
     _seed_directory(settings, engine)
     engine.dispose()
+    if not settings.public_base_url_given:
+        # The workers read their settings from the environment: links then lead to this server.
+        os.environ["PUBLIC_BASE_URL"] = development_base_url(args.host, args.port)
+        logging.getLogger(__name__).info("Links use %s", os.environ["PUBLIC_BASE_URL"])
     # Granian (HTTP in Rust) serves the cached card pages about twice as fast as uvicorn here.
     Granian(
         "app.main:create_app",
