@@ -69,7 +69,8 @@ def create_app(settings: Settings | None = None) -> PublicSite:
     api.state.api_cache = ResponseCache()
     api.state.sleep = time.sleep
     api.state.login_delay = 0.5
-    # Pages rendered per request (the directory) are compressed here; cached pages never get here.
+    # Answers made per request (a listing's page, admin pages) are compressed here. The card pages
+    # never get here; cached directory pages and API lists arrive compressed and pass through.
     api.add_middleware(GZipMiddleware, minimum_size=500)
 
     def not_found_response(request: Request) -> Response:
