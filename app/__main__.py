@@ -1,12 +1,14 @@
-"""Command line: `python -m app serve | migrate | content-check`."""
+"""Command line: `python -m app serve | migrate | worker | content-check | import-services |
+create-user` (see `python -m app --help`, or the README's table of commands)."""
 
 import argparse
 import logging
+import os
 import sys
 from typing import TYPE_CHECKING, NoReturn
 
 from app.roles import STAFF_ROLES
-from app.settings import ConfigurationError, Settings, load_settings
+from app.settings import ConfigurationError, Settings, development_base_url, load_settings
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine
@@ -55,6 +57,10 @@ def serve(settings: Settings, args: argparse.Namespace) -> None:
     migrate(engine)
     _seed_directory(settings, engine)
     engine.dispose()
+    if not settings.public_base_url_given:
+        # The workers read their settings from the environment: links then lead to this server.
+        os.environ["PUBLIC_BASE_URL"] = development_base_url(args.host, args.port)
+        logging.getLogger(__name__).info("Links use %s", os.environ["PUBLIC_BASE_URL"])
     # Granian (HTTP in Rust) serves the cached card pages about twice as fast as uvicorn here.
     Granian(
         "app.main:create_app",

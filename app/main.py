@@ -66,7 +66,8 @@ def create_app(settings: Settings | None = None) -> PublicSite:
         keys=Keys.of(settings),
         directory_revision=DirectoryRevision(engine, settings.directory_refresh_seconds),
     )
-    # Pages rendered per request (the directory) are compressed here; cached pages never get here.
+    # Answers made per request (a listing's page, admin pages) are compressed here. The card pages
+    # never get here; cached directory pages and API lists arrive compressed and pass through.
     api.add_middleware(GZipMiddleware, minimum_size=500)
 
     def not_found_response(request: Request) -> Response:

@@ -1,16 +1,18 @@
 """Configuration: one typed `Settings` read from the environment (and `.env`).
 
 Development generates `SECRET_KEY` and `DATA_KEY` once into `./var/`; production refuses to start
-without them, so a deployment can never run on a key that lives only on one container's disk.
+without them, so a deployment can never run on a key that lives only on one container's disk, and
+without `PUBLIC_BASE_URL`, so no printed QR code ever points at a development address.
 """
 
+import ipaddress
 import logging
 import secrets
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr, ValidationError, model_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 log = logging.getLogger(__name__)
@@ -31,6 +33,8 @@ class Settings(BaseSettings):
     database_url: str = ""
     secret_key: SecretStr | None = None
     data_key: SecretStr | None = None
+    # Required in production. Unset in development: the address `serve` listens on (see
+    # `development_base_url`), this default in the other commands.
     public_base_url: str = "http://127.0.0.1:8000"
     exit_url: str = "https://www.bbc.co.uk/weather"
     # Addresses of the load balancer(s) whose X-Forwarded-For is trusted; unset: none.
@@ -59,13 +63,19 @@ class Settings(BaseSettings):
     retention_open_days: int = Field(default=90, ge=1)
     sender_in_serve: bool = True
 
+    # A field validator, so only a given value is checked, and `model_fields_set` still tells a
+    # given address from the default (an assignment in `_check` would count as given).
+    @field_validator("public_base_url")
+    @classmethod
+    def _check_public_base_url(cls, value: str) -> str:
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("must start with http:// or https://")
+        return value.rstrip("/")
+
     @model_validator(mode="after")
     def _check(self) -> "Settings":
         if not self.database_url:
             self.database_url = f"sqlite:///{self.var_dir / 'app.db'}"
-        if not self.public_base_url.startswith(("http://", "https://")):
-            raise ValueError("PUBLIC_BASE_URL must start with http:// or https://")
-        self.public_base_url = self.public_base_url.rstrip("/")
         if not self.exit_url.startswith("https://"):
             raise ValueError("EXIT_URL must be an https:// address")
         if self.app_env == "production":
@@ -76,6 +86,10 @@ class Settings(BaseSettings):
                         f"{name.upper()} must be set to at least {MIN_SECRET_LENGTH} random "
                         "characters when APP_ENV=production"
                     )
+            if not self.public_base_url_given:
+                raise ValueError(
+                    "PUBLIC_BASE_URL must be set to the public address when APP_ENV=production"
+                )
         if self.sms_backend == "twilio":
             if not (self.twilio_account_sid and self.twilio_auth_token):
                 raise ValueError(
@@ -88,6 +102,11 @@ class Settings(BaseSettings):
         return self
 
     @property
+    def public_base_url_given(self) -> bool:
+        """Whether PUBLIC_BASE_URL was set (environment, `.env` or argument), not defaulted."""
+        return "public_base_url" in self.model_fields_set
+
+    @property
     def is_https(self) -> bool:
         return self.public_base_url.startswith("https://")
 
@@ -98,6 +117,17 @@ class Settings(BaseSettings):
     @property
     def sms_keyword_list(self) -> list[str]:
         return [word.strip().upper() for word in self.sms_keywords.split(",") if word.strip()]
+
+
+def development_base_url(host: str, port: int) -> str:
+    """Where a browser on this machine reaches a development server listening on host:port."""
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:  # a name, such as localhost
+        return f"http://{host}:{port}"
+    if address.is_unspecified:  # every address: this machine's loopback is one of them
+        return f"http://127.0.0.1:{port}"
+    return f"http://[{address}]:{port}" if address.version == 6 else f"http://{address}:{port}"
 
 
 def _dev_secret(var_dir: Path, name: str) -> SecretStr:

@@ -1,9 +1,8 @@
-"""The shared Open Referral UK schemas (`../shared/oruk/`), ready for jsonschema.
+"""The Open Referral UK schemas (our copy in `app/directory/oruk_schema/`), ready for jsonschema.
 
-The ORUK OpenAPI document refers to its schemas by their GitHub addresses: a registry serves those
-addresses from the local copies, so tests never go to the network. The schemas not shipped in the
-shared folder are assembled from the parts of `service.json` that define the same objects, or
-written out from the UK profile (taxonomy).
+The schemas are the ones the API's OpenAPI document embeds (`app/directory/oruk_schemas.py`).
+The ORUK OpenAPI document refers to them by their GitHub addresses: a registry serves those
+addresses from the local copies, so tests never go to the network.
 """
 
 import json
@@ -14,70 +13,34 @@ from jsonschema import Draft202012Validator
 from referencing import Registry
 from referencing.jsonschema import DRAFT202012
 
-from app.settings import PROJECT_ROOT
+from app.directory.oruk_schemas import SCHEMA_DIR, SCHEMAS
 
-ORUK_DIR = PROJECT_ROOT.parent / "shared" / "oruk"
 PROFILE_SCHEMAS = "https://raw.githubusercontent.com/openreferral/uk-profile/main/schema/"
 FORMATS = Draft202012Validator.FORMAT_CHECKER
 
 
-def _load(name: str) -> dict[str, Any]:
-    path = ORUK_DIR / name
-    assert path.exists(), f"the ORUK schemas are expected in {ORUK_DIR}"
-    loaded: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
-    return loaded
+def standalone(name: str) -> dict[str, Any]:
+    """The schema `name`, with the components its `#/components/schemas/...` references need."""
+    return {"$ref": f"#/components/schemas/{name}", "components": {"schemas": SCHEMAS}}
 
 
-UUID: dict[str, Any] = {"type": "string", "format": "uuid"}
-OPENAPI = _load("openapi.json")
-SERVICE = _load("service.json")
-SERVICE_LIST_ITEM = _load("service_list.json")
+OPENAPI: dict[str, Any] = json.loads((SCHEMA_DIR / "openapi.json").read_text(encoding="utf-8"))
 PAGE_KEYS = [*OPENAPI["components"]["schemas"]["Page"]["properties"], "contents"]
-
-_service_parts = SERVICE["properties"]
-LOCATION: dict[str, Any] = _service_parts["service_at_locations"]["items"]["properties"]["location"]
-# The UK profile's taxonomy_term.json also requires `taxonomy`.
-TAXONOMY_TERM: dict[str, Any] = {
-    **_service_parts["attributes"]["items"]["properties"]["taxonomy_term"],
-    "required": ["id", "name", "description", "taxonomy"],
-}
-# The UK profile's taxonomy.json, which the shared folder does not carry.
-TAXONOMY: dict[str, Any] = {
-    "type": "object",
-    "properties": {
-        "id": UUID,
-        "name": {"type": "string"},
-        "description": {"type": "string"},
-        "uri": {"type": "string", "format": "uri"},
-        "version": {"type": "string"},
-    },
-    "required": ["id", "name", "description"],
-}
-# The UK profile's service_at_location: ids, the location and the service it links.
-SERVICE_AT_LOCATION_LIST_ITEM: dict[str, Any] = {
-    "type": "object",
-    "properties": {
-        "id": UUID,
-        "service_id": UUID,
-        "location_id": UUID,
-        "location": LOCATION,
-        "service": SERVICE_LIST_ITEM,
-    },
-    "required": ["id", "service_id", "location_id", "location", "service"],
-}
-SERVICE_AT_LOCATION: dict[str, Any] = {
-    **SERVICE_AT_LOCATION_LIST_ITEM,
-    "properties": {**SERVICE_AT_LOCATION_LIST_ITEM["properties"], "service": SERVICE},
-}
+SERVICE = standalone("service")
+SERVICE_LIST_ITEM = standalone("service_list")
+LOCATION = standalone("location")
+TAXONOMY = standalone("taxonomy")
+TAXONOMY_TERM = standalone("taxonomy_term")
+SERVICE_AT_LOCATION = standalone("service_at_location")
 
 REGISTRY: Registry[Any] = Registry().with_resources(
-    (PROFILE_SCHEMAS + name, DRAFT202012.create_resource(schema))
-    for name, schema in [
-        ("compiled/service.json", SERVICE),
-        ("compiled/service_list.json", SERVICE_LIST_ITEM),
-        ("compiled/service_at_location_list.json", SERVICE_AT_LOCATION_LIST_ITEM),
-        ("taxonomy.json", TAXONOMY),
-        ("taxonomy_term.json", TAXONOMY_TERM),
+    (PROFILE_SCHEMAS + path, DRAFT202012.create_resource(standalone(name)))
+    for path, name in [
+        ("compiled/service.json", "service"),
+        ("compiled/service_list.json", "service_list"),
+        ("compiled/service_at_location_list.json", "service_at_location_list"),
+        ("taxonomy.json", "taxonomy"),
+        ("taxonomy_term.json", "taxonomy_term"),
     ]
 )
 

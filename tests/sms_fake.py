@@ -1,5 +1,5 @@
 """A fake Twilio for tests: a real HTTP server on 127.0.0.1 that checks every request it gets
-against Twilio's own OpenAPI description (`../shared/twilio/twilio_api_v2010.json`).
+against Twilio's own OpenAPI description (its Messages part, `tests/reference/twilio/`).
 
 It answers "Send a message" the way Twilio does (201 and a Message resource, itself checked
 against the description), records what it received, and can be told to fail: HTTP errors with
@@ -22,9 +22,7 @@ from urllib.parse import parse_qs, urlsplit
 
 from jsonschema import Draft202012Validator, FormatChecker
 
-from app.settings import PROJECT_ROOT
-
-SPEC_PATH = PROJECT_ROOT.parent / "shared" / "twilio" / "twilio_api_v2010.json"
+SPEC_PATH = Path(__file__).parent / "reference" / "twilio" / "messages_api_v2010.json"
 MESSAGES_PATH = "/2010-04-01/Accounts/{AccountSid}/Messages.json"
 PATH_PATTERN = re.compile(r"^/2010-04-01/Accounts/(?P<sid>[^/]+)/Messages\.json$")
 E164 = re.compile(r"^\+[1-9]\d{6,14}$")
@@ -358,7 +356,7 @@ _spec_cache: list[MessagesSpec] = []
 
 
 def _shared_spec() -> MessagesSpec:
-    # The description is 1.8 MB of JSON: read it once per test session.
+    # Read once per test session, and shared by every fake.
     if not _spec_cache:
         _spec_cache.append(MessagesSpec())
     return _spec_cache[0]

@@ -1,7 +1,8 @@
-"""The Open Referral UK API: every kind of response validates against the shared ORUK schemas
+"""The Open Referral UK API: every kind of response validates against the ORUK schemas
 (the root, services in full and in lists, taxonomies and terms, services at locations)."""
 
 import uuid
+from collections.abc import Iterator
 from datetime import datetime
 
 from fastapi.testclient import TestClient
@@ -38,6 +39,41 @@ def test_the_root_says_which_hsds_version_and_profile_and_where_the_openapi_docu
         for path in ["/", "/services", "/services/{id}", "/taxonomies", "/taxonomy_terms"]
     }
     assert "/api/v1/{path}" not in document["paths"]
+
+
+def test_the_openapi_document_refers_to_nothing_outside_itself(public_client: TestClient) -> None:
+    document = public_client.get("/api/v1/openapi.json").json()
+
+    refs = set(references(document))
+
+    assert refs, "the ORUK answers are documented by reference to their schemas"
+    assert {ref for ref in refs if not ref.startswith("#/")} == set()
+    for ref in refs:
+        target = document
+        for part in ref.removeprefix("#/").split("/"):
+            assert part in target, f"{ref} points at nothing in the document"
+            target = target[part]
+    assert {ref.rpartition("/")[2] for ref in refs} >= {
+        "service",
+        "service_list",
+        "taxonomy",
+        "taxonomy_term",
+        "service_at_location",
+        "service_at_location_list",
+    }
+
+
+def references(node: object) -> Iterator[str]:
+    """Every `$ref` in a JSON document, however deep."""
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key == "$ref":
+                yield value
+            else:
+                yield from references(value)
+    elif isinstance(node, list):
+        for value in node:
+            yield from references(value)
 
 
 def test_a_fully_nested_service_validates_against_the_oruk_service_schema(

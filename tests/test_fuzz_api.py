@@ -2,8 +2,8 @@
 
 Every documented operation is called with generated parameters (valid and invalid) against a
 database holding a few services: no 5xx, and every response is one the document describes (its
-content type, and its body against the schema). The ORUK schemas the document refers to by their
-GitHub addresses are inlined from the local copies, so nothing goes to the network.
+content type, and its body against the schema). The document embeds the ORUK schemas it refers to,
+so the fuzzer checks every answer without going to the network.
 
 The budget is bounded and repeatable: a fixed number of examples per operation, derandomized.
 """
@@ -18,7 +18,6 @@ import pytest
 import schemathesis
 from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, Phase, settings
-from referencing.jsonschema import DRAFT202012
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import (
     content_type_conformance,
@@ -33,7 +32,6 @@ from app.routes.api import openapi_document
 from tests.conftest import make_settings, reset_database
 from tests.factories import load_needs, make_service
 from tests.oruk_rows import add_everything, add_location
-from tests.oruk_schemas import PROFILE_SCHEMAS, REGISTRY, SERVICE_AT_LOCATION
 
 OPENAPI_PATH = "/api/v1/openapi.json"
 CHECKS = [
@@ -42,11 +40,6 @@ CHECKS = [
     content_type_conformance,
     response_schema_conformance,
 ]
-# The registry the API tests use, plus the one schema only the single-record endpoint refers to.
-LOCAL_SCHEMAS = REGISTRY.with_contents(
-    [(PROFILE_SCHEMAS + "compiled/service_at_location.json", SERVICE_AT_LOCATION)],
-    default_specification=DRAFT202012,
-)
 FUZZ_SETTINGS = settings(
     max_examples=25,
     derandomize=True,
@@ -56,18 +49,6 @@ FUZZ_SETTINGS = settings(
     phases=[Phase.explicit, Phase.generate],
     suppress_health_check=list(HealthCheck),
 )
-
-
-def inline_remote_refs(node: Any) -> Any:
-    """The document with each `$ref` to the ORUK GitHub schemas replaced by the local copy."""
-    if isinstance(node, dict):
-        ref = node.get("$ref")
-        if isinstance(ref, str) and ref.startswith(PROFILE_SCHEMAS):
-            return copy.deepcopy(LOCAL_SCHEMAS.contents(ref))
-        return {key: inline_remote_refs(value) for key, value in node.items()}
-    if isinstance(node, list):
-        return [inline_remote_refs(value) for value in node]
-    return node
 
 
 class Seeded:
@@ -106,8 +87,9 @@ async def seeded_app(scope: Any, receive: Any, send: Any) -> None:
 
 SEEDED: list[Seeded] = []
 # The document as the API serves it (checked below), loaded at collection time, when the
-# operations are enumerated; requests go to the seeded app in process.
-api_schema = schemathesis.openapi.from_dict(inline_remote_refs(openapi_document()))
+# operations are enumerated; requests go to the seeded app in process. A copy, so nothing the
+# fuzzer does to it changes what the API serves.
+api_schema = schemathesis.openapi.from_dict(copy.deepcopy(openapi_document()))
 api_schema.app = seeded_app
 
 

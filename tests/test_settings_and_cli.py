@@ -6,6 +6,9 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx2 as httpx
@@ -21,7 +24,7 @@ def run_app(*args: str, env: dict[str, str], cwd: Path) -> subprocess.CompletedP
     clean = {
         key: value
         for key, value in os.environ.items()
-        if key not in {"SECRET_KEY", "DATA_KEY", "APP_ENV", "DATABASE_URL"}
+        if key not in {"SECRET_KEY", "DATA_KEY", "APP_ENV", "DATABASE_URL", "PUBLIC_BASE_URL"}
     }
     return subprocess.run(
         [sys.executable, "-m", "app", *args],
@@ -50,9 +53,10 @@ def test_development_generates_secrets_once_and_keeps_them(tmp_path: Path) -> No
         ({}, "SECRET_KEY"),
         ({"SECRET_KEY": STRONG}, "DATA_KEY"),
         ({"SECRET_KEY": "short", "DATA_KEY": STRONG}, "SECRET_KEY"),
+        ({"SECRET_KEY": STRONG, "DATA_KEY": STRONG}, "PUBLIC_BASE_URL"),
     ],
 )
-def test_production_refuses_to_start_without_strong_secrets(
+def test_production_refuses_to_start_without_strong_secrets_or_its_public_address(
     tmp_path: Path, environment: dict[str, str], missing: str
 ) -> None:
     result = run_app(
@@ -68,12 +72,17 @@ def test_production_refuses_to_start_without_strong_secrets(
     assert not (tmp_path / "secret_key").exists()
 
 
-def test_production_starts_with_its_secrets_given(tmp_path: Path) -> None:
+def test_production_starts_with_its_secrets_and_public_address_given(tmp_path: Path) -> None:
     settings = load_settings(
-        app_env="production", secret_key=STRONG, data_key=STRONG, var_dir=tmp_path
+        app_env="production",
+        secret_key=STRONG,
+        data_key=STRONG,
+        public_base_url="https://card.example.org/",
+        var_dir=tmp_path,
     )
 
     assert settings.data_key is not None and settings.data_key.get_secret_value() == STRONG
+    assert settings.public_base_url == "https://card.example.org"
 
 
 @pytest.mark.parametrize(
@@ -111,40 +120,73 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def test_serve_migrates_and_serves_the_card_as_the_container_would(tmp_path: Path) -> None:
-    port = free_port()
+@dataclass
+class Served:
+    url: str
+    output: str = ""  # what the server printed, once it has stopped
+
+
+@contextmanager
+def serving(tmp_path: Path, *, port: int) -> Iterator[Served]:
+    """`python -m app serve` on `port` in `tmp_path`, with no PUBLIC_BASE_URL in its environment."""
     database_url = TEST_DATABASE_URL or f"sqlite:///{tmp_path / 'app.db'}"
+    env = {key: value for key, value in os.environ.items() if key != "PUBLIC_BASE_URL"}
     server = subprocess.Popen(
         [sys.executable, "-m", "app", "serve", "--host", "127.0.0.1", "--port", str(port)],
-        env={**os.environ, "VAR_DIR": str(tmp_path / "var"), "DATABASE_URL": database_url},
+        env={**env, "VAR_DIR": str(tmp_path / "var"), "DATABASE_URL": database_url},
         cwd=tmp_path,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
         start_new_session=True,
     )
+    served = Served(f"http://127.0.0.1:{port}")
     try:
         deadline = time.monotonic() + 30
         while True:
             try:
-                if httpx.get(f"http://127.0.0.1:{port}/healthz").status_code == 200:
+                if httpx.get(f"{served.url}/healthz").status_code == 200:
                     break
             except httpx.TransportError:
                 if time.monotonic() > deadline or server.poll() is not None:
                     raise
                 time.sleep(0.2)
-        card = httpx.get(f"http://127.0.0.1:{port}/en/")
-        ready = httpx.get(f"http://127.0.0.1:{port}/readyz")
+        yield served
     finally:
         server.terminate()
         try:
-            output, _ = server.communicate(timeout=40)
+            served.output, _ = server.communicate(timeout=40)
         except subprocess.TimeoutExpired:
             os.killpg(server.pid, signal.SIGKILL)  # its workers too
-            output, _ = server.communicate()
+            served.output, _ = server.communicate()
+
+
+def test_serve_migrates_and_serves_the_card_as_the_container_would(tmp_path: Path) -> None:
+    with serving(tmp_path, port=free_port()) as server:
+        card = httpx.get(f"{server.url}/en/")
+        ready = httpx.get(f"{server.url}/readyz")
 
     assert card.status_code == 200
     assert "tel:999" in card.text
     assert ready.status_code == 200
-    assert "GET /readyz 200" in output
-    assert "127.0.0.1:" not in output.split("Listening at")[-1].split("\n", 1)[-1]
+    assert "GET /readyz 200" in server.output
+    assert "127.0.0.1:" not in server.output.split("Listening at")[-1].split("\n", 1)[-1]
+
+
+@pytest.mark.parametrize(
+    ("dot_env", "expected"),
+    [
+        ("", "http://127.0.0.1:{port}"),
+        ("PUBLIC_BASE_URL=https://card.example.org\n", "https://card.example.org"),
+    ],
+)
+def test_links_lead_to_the_port_serve_was_started_on_unless_public_base_url_is_set(
+    tmp_path: Path, dot_env: str, expected: str
+) -> None:
+    port = free_port()
+    (tmp_path / ".env").write_text(dot_env)
+
+    with serving(tmp_path, port=port) as server:
+        about = httpx.get(f"{server.url}/api/v1/").json()
+
+    assert about["openapi_url"] == expected.format(port=port) + "/api/v1/openapi.json"

@@ -24,7 +24,6 @@ Gettext = Callable[[str], str]
 class FormResult:
     details: CallbackDetails | None
     errors: list[tuple[str, str]]
-    suspicious: bool  # failed a bot check: say sorry, store nothing
 
 
 def form_token(secret: str, now: float | None = None) -> str:
@@ -56,16 +55,14 @@ def read_form(
     _: Gettext,
 ) -> FormResult:
     if form.get("website", ""):
-        return FormResult(
-            None, [("phone", _("Sorry, we could not send this. Please try again."))], True
-        )
+        return FormResult(None, [("phone", _("Sorry, we could not send this. Please try again."))])
     age = _token_age(secret, form.get("started", ""), now)
     if age is None or age > MAX_FORM_AGE_SECONDS:
         message = _("This form was open too long. Please check your answers and send it again.")
-        return FormResult(None, [("phone", message)], True)
+        return FormResult(None, [("phone", message)])
     if age < MIN_FILL_SECONDS:
         message = _("That was very quick. Please check your answers and send it again.")
-        return FormResult(None, [("phone", message)], True)
+        return FormResult(None, [("phone", message)])
 
     errors: list[tuple[str, str]] = []
     phone = ""
@@ -107,7 +104,7 @@ def read_form(
             errors.append((f"{field}-yes", message))
         choices[field] = value == "yes"
     if errors:
-        return FormResult(None, errors, False)
+        return FormResult(None, errors)
     details = CallbackDetails(
         phone=phone,
         name=name,
@@ -119,4 +116,4 @@ def read_form(
         text_ok=choices["text_ok"],
         say_who=choices["say_who"],
     )
-    return FormResult(details, [], False)
+    return FormResult(details, [])

@@ -33,11 +33,6 @@ def normalise_mobile(raw: str, countries: list[str], mobile_only: bool = True) -
     return e164
 
 
-def masked(e164: str) -> str:
-    """For staff screens before the number is revealed: +44 ••• ••• •123."""
-    return e164[:3] + " ••• ••• •" + e164[-3:]
-
-
 def duty_numbers(stored: str) -> list[str]:
     """A team's duty phones as stored (E.164, comma-separated), in order, blanks left out."""
     return [number.strip() for number in stored.split(",") if number.strip()]

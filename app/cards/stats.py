@@ -57,11 +57,6 @@ def per_week(daily: Iterable[tuple[date, int]]) -> list[tuple[date, int]]:
     return sorted(weeks.items())
 
 
-def week_label(monday: date) -> str:
-    year, week, _ = monday.isocalendar()
-    return f"{year}-W{week:02d}"
-
-
 def total_scans(db: Session, buckets: list[str] | None = None) -> int:
     query = select(func.coalesce(func.sum(ScanCount.scans), 0))
     if buckets is not None:

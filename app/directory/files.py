@@ -17,7 +17,6 @@ from app.settings import ConfigurationError
 
 Day = Literal["MO", "TU", "WE", "TH", "FR", "SA", "SU"]
 DAYS: tuple[Day, ...] = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
-POSTCODE_DISTRICT = re.compile(r"^[A-Z]{1,2}[0-9][0-9A-Z]?$")
 PHONE_NUMBER = re.compile(r"^\+?[0-9][0-9 ]{1,20}$")
 
 
@@ -180,7 +179,3 @@ def read_listing_files(services_dir: Path) -> tuple[NeedsFile, list[ServiceFile]
     if problems or needs is None:
         raise ListingFileError("\n".join(problems))
     return needs, services
-
-
-def is_postcode_district(value: str) -> bool:
-    return bool(POSTCODE_DISTRICT.match(value.upper().replace(" ", "")))

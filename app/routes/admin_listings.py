@@ -2,8 +2,10 @@
 
 Handlers are thin: they read the request, call `app.admin.listing_store` or
 `app.admin.organizations`, commit, and render or redirect. A form with errors is shown again with
-what was typed and status 400, and nothing is saved. Public directory pages and the API read the
-database on every request, so a saved change shows there at once.
+what was typed and status 400, and nothing is saved. A listing's public page reads the database on
+every request; directory searches and the API's services list are kept in memory per directory
+revision, which every save bumps: a saved change shows at once on this instance, and within
+`DIRECTORY_REFRESH_SECONDS` on the others.
 """
 
 import uuid

@@ -28,7 +28,7 @@ from sqlalchemy.orm import joinedload
 from sqlmodel import Session, col, select
 
 from app.context import SessionDep, SettingsDep
-from app.directory import oruk
+from app.directory import oruk, oruk_schemas
 from app.directory.oruk_queries import (
     PageRequest,
     ServiceFilters,
@@ -55,7 +55,6 @@ PROFILE_URL = "https://ref.openreferraluk.org/"
 # Shared caches may keep a response, but must check it is still current (cheap: ETag and 304).
 CACHE_CONTROL = "public, no-cache"
 CORS_HEADERS = {"Access-Control-Allow-Origin": "*", "Access-Control-Expose-Headers": "ETag"}
-SCHEMA_BASE = "https://raw.githubusercontent.com/openreferral/uk-profile/main/schema/"
 # Answered from memory while the directory revision stays the same (`app/routes/api_cache.py`).
 # Only the services list: every write that changes a listing or organisation bumps the revision,
 # but an import that changes only the needs vocabulary does not, so taxonomies are not cached.
@@ -119,8 +118,8 @@ def paginated(page: PageRequest, total: int, contents: list[oruk.JSONObject]) ->
 
 
 def schema_response(schema: str, *, in_pages: bool = False) -> dict[int | str, dict[str, Any]]:
-    """Documents a response by the Open Referral UK schema it follows."""
-    reference: dict[str, Any] = {"$ref": SCHEMA_BASE + schema}
+    """Documents a response by the Open Referral UK schema it follows (`oruk_schemas.SCHEMAS`)."""
+    reference = oruk_schemas.ref(schema)
     if in_pages:
         reference = {"type": "object", "properties": {"contents": {"items": reference}}}
     return {200: {"content": {"application/json": {"schema": reference}}}}
@@ -145,7 +144,7 @@ async def about(settings: SettingsDep) -> Response:
 @router.get(
     "/services",
     operation_id="getPaginatedListOfServices",
-    responses=schema_response("compiled/service_list.json", in_pages=True),
+    responses=schema_response("service_list", in_pages=True),
 )
 def list_services(session: SessionDep, page: PageDep, filters: FiltersDep) -> Response:
     """Services with their one-to-one fields, filtered and paginated."""
@@ -170,7 +169,7 @@ def services_page(session: Session, page: PageRequest, filters: ServiceFilters) 
 @router.get(
     "/services/{id}",
     operation_id="getFullyNestedServiceById",
-    responses=schema_response("compiled/service.json"),
+    responses=schema_response("service"),
 )
 def get_service(id: str, session: SessionDep) -> Response:
     """One service with everything about it."""
@@ -188,7 +187,7 @@ def get_service(id: str, session: SessionDep) -> Response:
 @router.get(
     "/taxonomies",
     operation_id="getPaginatedListOfTaxonomies",
-    responses=schema_response("taxonomy.json", in_pages=True),
+    responses=schema_response("taxonomy", in_pages=True),
 )
 def list_taxonomies(session: SessionDep, page: PageDep) -> Response:
     """The vocabularies our services are tagged with (our "needs")."""
@@ -205,7 +204,7 @@ def list_taxonomies(session: SessionDep, page: PageDep) -> Response:
 @router.get(
     "/taxonomies/{id}",
     operation_id="getTaxonomyById",
-    responses=schema_response("taxonomy.json"),
+    responses=schema_response("taxonomy"),
 )
 def get_taxonomy(id: str, session: SessionDep) -> Response:
     row = session.get(Taxonomy, parse_id(id, "taxonomy"))
@@ -217,7 +216,7 @@ def get_taxonomy(id: str, session: SessionDep) -> Response:
 @router.get(
     "/taxonomy_terms",
     operation_id="getPaginatedListOfTaxonomyTerms",
-    responses=schema_response("taxonomy_term.json", in_pages=True),
+    responses=schema_response("taxonomy_term", in_pages=True),
 )
 def list_taxonomy_terms(
     session: SessionDep,
@@ -240,7 +239,7 @@ def list_taxonomy_terms(
 @router.get(
     "/taxonomy_terms/{id}",
     operation_id="getTaxonomyTermById",
-    responses=schema_response("taxonomy_term.json"),
+    responses=schema_response("taxonomy_term"),
 )
 def get_taxonomy_term(id: str, session: SessionDep) -> Response:
     term_id = parse_id(id, "taxonomy term")
@@ -257,7 +256,7 @@ def get_taxonomy_term(id: str, session: SessionDep) -> Response:
 @router.get(
     "/service_at_locations",
     operation_id="getPaginatedListOfServiceAtLocation",
-    responses=schema_response("compiled/service_at_location_list.json", in_pages=True),
+    responses=schema_response("service_at_location_list", in_pages=True),
 )
 def list_service_at_locations(session: SessionDep, page: PageDep, filters: FiltersDep) -> Response:
     """Where services are delivered in person: each service at each of its locations."""
@@ -283,7 +282,7 @@ def list_service_at_locations(session: SessionDep, page: PageDep, filters: Filte
 @router.get(
     "/service_at_locations/{id}",
     operation_id="getServiceAtLocationWithNestedDataById",
-    responses=schema_response("compiled/service_at_location.json"),
+    responses=schema_response("service_at_location"),
 )
 def get_service_at_location(id: str, session: SessionDep) -> Response:
     link_id = parse_id(id, "service at location")
@@ -303,12 +302,15 @@ def get_service_at_location(id: str, session: SessionDep) -> Response:
 
 @cache
 def openapi_document() -> dict[str, Any]:
-    return get_openapi(
+    document = get_openapi(
         title="Consequences card: Open Referral UK API",
         version=HSDS_VERSION,
         description="Help-service listings as Open Referral UK (HSDS 3.0 UK profile) JSON.",
         routes=router.routes,
     )
+    # Embedded rather than linked, so a reader or fuzzer offline can check every answer.
+    document.setdefault("components", {}).setdefault("schemas", {}).update(oruk_schemas.SCHEMAS)
+    return document
 
 
 @router.get("/openapi.json", include_in_schema=False)
