@@ -91,6 +91,7 @@ def login(
         return _login_form(request, errors, email, 400, next_path)
     secret = request.app.state.settings.secret_key.get_secret_value()
     result = sign_in(db, secret, email, password, now(request))
+    db.commit()  # a failed attempt counts towards the lockout, whatever the answer
     if result.token is None:
         # Slow down guessing: each failure in a row costs a little more time.
         request.app.state.sleep(min(result.failures, 5) * request.app.state.login_delay)

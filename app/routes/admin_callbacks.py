@@ -96,6 +96,7 @@ def claim_callback(
         claim(db, staff.user, staff.session, callback, now(request))
     except QueueError as error:
         return _detail(request, db, staff, callback, [("claim", str(error))])
+    db.commit()
     return redirect(f"/admin/callbacks/{callback.reference}")
 
 
@@ -109,6 +110,7 @@ def reveal_contact(
         contact = reveal(db, staff.user, staff.session, callback, cipher)
     except QueueError as error:
         return _detail(request, db, staff, callback, [("reveal", str(error))])
+    db.commit()  # the reveal is audited before the number is shown
     return _detail(request, db, staff, callback, contact=contact)
 
 
@@ -125,4 +127,5 @@ def close_callback(
         close(db, staff.user, staff.session, callback, outcome, now(request))
     except QueueError as error:
         return _detail(request, db, staff, callback, [("outcome-talked", str(error))])
+    db.commit()
     return redirect("/admin/callbacks")

@@ -148,6 +148,7 @@ def report_problem(
     secret = request.app.state.settings.secret_key.get_secret_value()
     bucket = bucket_key(secret, "report", who)
     if not allow(session, bucket, REPORT_LIMIT, REPORT_WINDOW, current_time(request)):
+        session.commit()  # a refused report still counts against the limit
         problem = [("details", _("You have sent a lot of reports. Please try again in an hour."))]
         return _listing_page(request, session, lang, service_id, problem, status=429)
     report = ProblemReport(

@@ -121,7 +121,9 @@ def inbound_sms(request: Request, form: SignedForm) -> Response:
         return reply(card_reply)
     with Session(engine) as db:
         bucket = bucket_key(keys.hash_secret, "callback-number", phone_hash(keys, phone))
-        if not allow(db, bucket, NUMBER_LIMIT, NUMBER_WINDOW, now):
+        allowed = allow(db, bucket, NUMBER_LIMIT, NUMBER_WINDOW, now)
+        db.commit()  # the text counts against the limit, whatever the answer
+        if not allowed:
             log.info("Inbound SMS: keyword over the per-number limit")
             limited = _("We already have your request and will be in touch soon.")
             return reply(f"{limited} {help_now}")
@@ -182,4 +184,5 @@ def delivery_status(request: Request, form: SignedForm) -> Response:
     if sid and status:
         with Session(request.app.state.engine) as db:
             apply_status(db, keys_for(settings), sid, status, error_code, current_time(request))
+            db.commit()
     return Response(status_code=200)

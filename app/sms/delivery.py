@@ -92,7 +92,7 @@ def fail_over_team_alert(
 def apply_status(
     db: Session, keys: Keys, sid: str, twilio_status: str, error_code: str | None, now: datetime
 ) -> bool:
-    """Apply one delivery report; True if it moved the text forward. Commits."""
+    """Apply one delivery report; True if it moved the text forward. The caller commits."""
     status = TWILIO_STATUSES.get(twilio_status.strip().lower())
     row = db.exec(select(OutboundSms).where(col(OutboundSms.provider_sid) == sid)).first()
     if status is None or row is None:
@@ -112,5 +112,4 @@ def apply_status(
         set_opt_out(db, row.to_hash, True, now)
     if moved and status in UNDELIVERED:
         fail_over_team_alert(db, keys, row, now)
-    db.commit()
     return bool(moved)
