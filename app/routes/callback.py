@@ -8,7 +8,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from app.callbacks.form import form_token, read_form
-from app.callbacks.requests import Keys, create_callback_within_limits, find_by_reference, seal
+from app.callbacks.requests import Keys, create_callback, find_by_reference, number_limit, seal
 from app.callbacks.routing import team_availability
 from app.database import SessionDep
 from app.directory.hours import describe_state
@@ -20,7 +20,6 @@ from app.web import current_time, renderer_for
 
 router = APIRouter()
 NO_STORE = {"Cache-Control": "no-store"}
-PER_NUMBER = (3, timedelta(hours=24))
 PER_CLIENT = (10, timedelta(hours=1))
 
 
@@ -92,10 +91,10 @@ def _submit(lang: str, request: Request, form: dict[str, str]) -> Response:
     sealed = seal(result.details, keys)
     limits = [
         Limit(bucket_key(secret, "callback-client", f"{now:%Y-%m-%d}:{client}"), *PER_CLIENT),
-        Limit(bucket_key(secret, "callback-number", sealed.phone_hash), *PER_NUMBER),
+        number_limit(keys, sealed.phone_hash),
     ]
     # One transaction: both limits counted, the request and its texts written, one commit.
-    outcome = create_callback_within_limits(
+    outcome = create_callback(
         request.app.state.engine,
         limits,
         result.details,
