@@ -95,6 +95,7 @@ def _seed_directory(settings: Settings, engine: "Engine") -> None:
     needs, listings = _read_listings(settings)
     with Session(engine) as session:
         if load_listings_if_empty(session, needs, listings):
+            session.commit()
             logging.getLogger(__name__).info(
                 "Loaded %d listings into the empty directory", len(listings)
             )
@@ -110,7 +111,9 @@ def import_services(settings: Settings, args: argparse.Namespace) -> None:
     engine = make_engine(settings.database_url)
     migrate(engine)
     with Session(engine) as session:
-        print(import_listings(session, needs, listings).summary())
+        report = import_listings(session, needs, listings)
+        session.commit()
+        print(report.summary())
 
 
 def create_user_command(settings: Settings, args: argparse.Namespace) -> None:

@@ -12,7 +12,7 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Annotated, cast
+from typing import Annotated, cast
 
 from fastapi import Depends, HTTPException, Request
 from sqlalchemy import Engine
@@ -22,12 +22,9 @@ from app.content import Content
 from app.directory.cache import PageCache, ResponseCache
 from app.directory.files import NeedsFile
 from app.directory.revision import DirectoryRevision
-from app.pages import Renderer, Site
+from app.pages import CachedResponse, Renderer, Site
 from app.security import Keys
 from app.settings import Settings
-
-if TYPE_CHECKING:
-    from app.routes.api_cache import CachedJson
 
 Clock = Callable[[], datetime]
 
@@ -59,7 +56,7 @@ class AppContext:
     keys: Keys
     directory_revision: DirectoryRevision
     directory_cache: PageCache = field(default_factory=PageCache)
-    api_cache: "ResponseCache[CachedJson]" = field(default_factory=ResponseCache)
+    api_cache: ResponseCache[CachedResponse] = field(default_factory=ResponseCache)
     clock: Clock = system_clock
     sign_in_delay: "SignInDelay" = field(default_factory=lambda: SignInDelay())
 

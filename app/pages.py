@@ -3,11 +3,14 @@
 Every card and topic page in every language is rendered at start-up (and again whenever the
 content or directory changes), gzip- and brotli-compressed once, and given an ETag. Serving is then
 a dictionary look-up, which lets an old phone on a slow network get the card in one round trip.
+`choose` picks, for every cached response (pages, the directory, the API), the encoding to send
+or a 304.
 """
 
 import base64
 import gzip
 import hashlib
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,17 +30,30 @@ PAGE_CACHE_CONTROL = "public, max-age=300"
 IMMUTABLE = "public, max-age=31536000, immutable"
 
 
+IDENTITY = b""  # the Content-Encoding of each body we offer; identity sends none
+GZIP = b"gzip"
+BROTLI = b"br"
+_TAG_SUFFIX = {IDENTITY: "", GZIP: "-gz", BROTLI: "-br"}
+# One member of If-None-Match's list: an entity-tag, weak or not, between optional commas.
+_LIST_MEMBER = re.compile(rb'[ \t,]*((?:W/)?"[^"]*")[ \t]*(?:,|$)')
+
+
 @dataclass(frozen=True)
 class CachedResponse:
-    """One response body in every encoding we offer, with the headers that never change."""
+    """One response body in every encoding we offer, with the headers that never change.
+
+    `etag` is the body's hash. Pages get a strong ETag per encoding (the bytes differ); a `weak`
+    response (the API's JSON) has one weak ETag whichever way it is compressed.
+    """
 
     status: int
     content_type: str
     cache_control: str
     identity: bytes
     gzip: bytes
-    brotli: bytes
+    brotli: bytes | None  # None: not offered
     etag: str
+    weak: bool = False
 
     @classmethod
     def build(
@@ -54,6 +70,12 @@ class CachedResponse:
             etag=tag,
         )
 
+    def etag_of(self, coding: bytes) -> str:
+        """The ETag header value of the body sent with this Content-Encoding."""
+        if self.weak:
+            return f'W/"{self.etag}"'
+        return f'"{self.etag}{_TAG_SUFFIX[coding]}"'
+
 
 def accepts_coding(accept_encoding: bytes, coding: bytes) -> bool:
     """Whether an Accept-Encoding header value accepts `coding` (named, and not with q=0)."""
@@ -62,6 +84,70 @@ def accepts_coding(accept_encoding: bytes, coding: bytes) -> bool:
         if name.strip() == coding:
             return params.replace(b" ", b"") not in (b"q=0", b"q=0.0", b"q=0.00", b"q=0.000")
     return False
+
+
+def etag_matches(if_none_match: bytes, etag: str) -> bool:
+    """Whether If-None-Match names `etag`, by the weak comparison RFC 9110 asks for on GET.
+
+    `*` matches; otherwise one of the listed entity-tags must have the same opaque tag as ours
+    (W/ or not on either side). A value that is not a list of entity-tags matches nothing, so
+    the full response is sent.
+    """
+    value = if_none_match.strip(b" \t")
+    ours = etag.removeprefix("W/").encode()
+    if value == b"*" or value == etag.encode():
+        return True  # what browsers send back: no list to read
+    if ours not in value:
+        return False
+    found, position = False, 0
+    while value[position:].strip(b" \t,"):
+        member = _LIST_MEMBER.match(value, position)
+        if member is None:
+            return False
+        found = found or member[1].removeprefix(b"W/") == ours
+        position = member.end()
+    return found
+
+
+@dataclass(frozen=True, slots=True)
+class Choice:
+    """What one request gets from a cached response: a body in one encoding, or an empty 304."""
+
+    cached: CachedResponse
+    status: int
+    coding: bytes
+    body: bytes
+
+    def headers(self) -> dict[str, str]:
+        """The headers that depend on the choice; a 304 does not describe a body it leaves out."""
+        headers = {
+            "Cache-Control": self.cached.cache_control,
+            "ETag": self.cached.etag_of(self.coding),
+            "Vary": "Accept-Encoding",
+        }
+        if self.coding and self.status != 304:
+            headers["Content-Encoding"] = self.coding.decode()
+        return headers
+
+
+def choose(cached: CachedResponse, accept_encoding: bytes, if_none_match: bytes) -> Choice:
+    """The encoding to send (brotli, then gzip, then none), or a 304 if the client holds it.
+
+    Every cached response is answered through here: public pages, the directory and the API.
+    """
+    if cached.brotli is not None and accepts_coding(accept_encoding, BROTLI):
+        coding, body = BROTLI, cached.brotli
+    elif accepts_coding(accept_encoding, GZIP):
+        coding, body = GZIP, cached.gzip
+    else:
+        coding, body = IDENTITY, cached.identity
+    if (
+        if_none_match
+        and cached.status == 200
+        and etag_matches(if_none_match, cached.etag_of(coding))
+    ):
+        return Choice(cached, 304, coding, b"")
+    return Choice(cached, cached.status, coding, body)
 
 
 @dataclass

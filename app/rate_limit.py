@@ -4,8 +4,9 @@ Buckets are keyed by an HMAC of who is asking (e.g. the client address) with SEC
 address or phone number is ever stored; the counter is an atomic upsert, safe under concurrency
 (concurrent hits on one bucket queue on its row, so no update is ever lost).
 
-`allow` counts a hit and commits at once. `count_hit` and `prune` do the same work inside a
-transaction the caller owns, so a form can count its limits and store what was sent in one commit.
+Nothing here commits: the caller owns the transaction. A handler that refuses a hit commits before
+answering, so the refused hit still counts; a form can count its limits and store what was sent in
+one commit (`count_hit` and `prune`).
 """
 
 import hashlib
@@ -103,13 +104,13 @@ def allow(
     now: datetime,
     keep: timedelta | None = None,
 ) -> bool:
-    """Count one hit for `bucket` in the current window and commit; False once over the limit.
+    """Count one hit for `bucket` in the current window; False once over the limit.
 
     Older windows of the same bucket are deleted once they are `keep` old (default: one window).
+    Not committed: the caller commits, also when it then refuses, or the hit is not counted.
     """
     rule = Limit(bucket, limit, window, keep)
     hits = count_hit(session, rule, now)
     if hits == 1:
         prune(session, [rule], now)
-    session.commit()
     return hits <= limit

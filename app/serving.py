@@ -14,7 +14,7 @@ from typing import Any
 
 from granian.utils.proxies import wrap_asgi_with_proxy_headers
 
-from app.pages import CachedResponse, Site, accepts_coding
+from app.pages import BROTLI, GZIP, IDENTITY, CachedResponse, Choice, Site, choose
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -106,43 +106,47 @@ class PublicSite:
         for key, value in scope["headers"]:
             if key == b"accept-encoding":
                 accept = value
-            elif key == b"if-none-match":
-                if_none_match = value
-        if accepts_coding(accept, b"br"):
-            body, headers = cached.brotli, page.brotli
-        elif accepts_coding(accept, b"gzip"):
-            body, headers = cached.gzip, page.gzip
-        else:
-            body, headers = cached.identity, page.identity
-        status = cached.status
-        if if_none_match and status == 200 and page.etag in if_none_match:
-            status, body, headers = 304, b"", headers[:-1]  # no content-length on a 304
-        await send({"type": "http.response.start", "status": status, "headers": headers})
+            elif key == b"if-none-match":  # several lines make one list (RFC 9110 5.3)
+                if_none_match = b"%s, %s" % (if_none_match, value) if if_none_match else value
+        choice = choose(cached, accept, if_none_match)
+        headers = page.not_modified if choice.status == 304 else page.full
         await send(
-            {"type": "http.response.body", "body": b"" if scope["method"] == "HEAD" else body}
+            {
+                "type": "http.response.start",
+                "status": choice.status,
+                "headers": headers[choice.coding],
+            }
         )
-        return status
+        await send(
+            {
+                "type": "http.response.body",
+                "body": b"" if scope["method"] == "HEAD" else choice.body,
+            }
+        )
+        return choice.status
 
 
 class PreparedPage:
-    """The complete header list for each encoding of one cached page, built on first use."""
+    """The complete header lists of one cached page, per encoding, built on first use."""
 
     def __init__(self, cached: CachedResponse, security: list[tuple[bytes, bytes]]) -> None:
         self.cached = cached
-        self.etag = cached.etag.encode()
-
-        def headers(body: bytes, coding: bytes, suffix: str) -> list[tuple[bytes, bytes]]:
-            listed = [
+        self.full: dict[bytes, list[tuple[bytes, bytes]]] = {}
+        self.not_modified: dict[bytes, list[tuple[bytes, bytes]]] = {}
+        codings = [(IDENTITY, cached.identity), (GZIP, cached.gzip)]
+        if cached.brotli is not None:
+            codings.append((BROTLI, cached.brotli))
+        for coding, body in codings:
+            sent = Choice(cached, cached.status, coding, body).headers()
+            self.full[coding] = [
                 (b"content-type", cached.content_type.encode()),
-                (b"cache-control", cached.cache_control.encode()),
-                (b"etag", f'"{cached.etag}{suffix}"'.encode()),
-                (b"vary", b"Accept-Encoding"),
+                *_encoded(sent),
                 *security,
+                (b"content-length", str(len(body)).encode()),
             ]
-            if coding:
-                listed.append((b"content-encoding", coding))
-            return [*listed, (b"content-length", str(len(body)).encode())]
+            unchanged = Choice(cached, 304, coding, b"").headers()
+            self.not_modified[coding] = [*_encoded(unchanged), *security]
 
-        self.identity = headers(cached.identity, b"", "")
-        self.gzip = headers(cached.gzip, b"gzip", "-gz")
-        self.brotli = headers(cached.brotli, b"br", "-br")
+
+def _encoded(headers: dict[str, str]) -> list[tuple[bytes, bytes]]:
+    return [(name.lower().encode(), value.encode()) for name, value in headers.items()]

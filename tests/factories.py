@@ -29,11 +29,13 @@ EVERY_DAY = "MO,TU,WE,TH,FR,SA,SU"
 
 def load_needs(session: Session, needs: NeedsFile = SHIPPED_NEEDS) -> dict[str, uuid.UUID]:
     import_listings(session, needs, [])
+    session.commit()
     return {term.code: term.id for term in needs.terms}
 
 
 def load_shipped_listings(session: Session) -> None:
     import_listings(session, SHIPPED_NEEDS, SHIPPED_LISTINGS)
+    session.commit()
 
 
 def make_service(

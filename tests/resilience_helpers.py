@@ -25,7 +25,8 @@ import pytest
 from sqlalchemy import Engine
 from sqlmodel import Session, col, update
 
-from app.callbacks.requests import queue_text
+from app.callbacks.requests import Text, phone_hash
+from app.callbacks.requests import queue_texts as add_to_outbox
 from app.models import OutboundSms, utcnow
 from app.security import Keys
 from app.settings import Settings
@@ -193,9 +194,14 @@ def queue_texts(engine: Engine, settings: Settings, count: int) -> list[str]:
     """Queue `count` texts due now, each to its own number with its own body; returns the bodies."""
     keys, now = Keys.of(settings), utcnow()
     bodies = [f"Resilience text {index:02d}" for index in range(count)]
+    numbers = [f"+447700901{index:03d}" for index in range(count)]
+    texts = [
+        Text(keys.cipher.encrypt(number), phone_hash(keys, number), body, "confirmation")
+        for number, body in zip(numbers, bodies, strict=True)
+    ]
     with Session(engine) as db:
-        for index, body in enumerate(bodies):
-            queue_text(db, keys, f"+447700901{index:03d}", body, "confirmation", None, now)
+        for text in texts:
+            add_to_outbox(db, [text], None, now)
         db.commit()
     return bodies
 

@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
-from app.callbacks.requests import CallbackDetails, create_callback
+from app.callbacks.requests import CallbackDetails, Stored, create_callback
 from app.models import CallbackRequest, OutboundSms, Team
 from app.security import Keys
 from app.settings import Settings
@@ -90,11 +90,11 @@ def request_callback(
         text_ok=text_ok,
         say_who=False,
     )
-    with Session(engine) as db:
-        request, _team = create_callback(
-            db, details, Keys.of(settings), NOW, timedelta(hours=24), BASE_URL, lambda s: s
-        )
-        return request.reference
+    stored = create_callback(
+        engine, [], details, Keys.of(settings), NOW, timedelta(hours=24), BASE_URL, lambda s: s
+    )
+    assert isinstance(stored, Stored)
+    return stored.reference
 
 
 def outbox(engine: Engine) -> list[OutboundSms]:

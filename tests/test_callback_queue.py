@@ -5,7 +5,7 @@ from datetime import UTC, datetime, timedelta
 from fastapi.testclient import TestClient
 from sqlmodel import select
 
-from app.callbacks.requests import CallbackDetails, create_callback
+from app.callbacks.requests import CallbackDetails, Stored, create_callback
 from app.callbacks.retention import wipe_expired
 from app.models import CallbackRequest, OutboundSms
 from app.security import Keys
@@ -39,17 +39,18 @@ def make_request(client: TestClient, area: str, at: datetime = NOON, name: str =
         text_ok=True,
         say_who=False,
     )
-    with database(client) as db:
-        request, _team = create_callback(
-            db,
-            details,
-            keys_of(client),
-            at,
-            timedelta(hours=24),
-            "https://card.example",
-            lambda s: s,
-        )
-        return request.reference
+    stored = create_callback(
+        client.app.app.state.engine,  # type: ignore[attr-defined]
+        [],
+        details,
+        keys_of(client),
+        at,
+        timedelta(hours=24),
+        "https://card.example",
+        lambda s: s,
+    )
+    assert isinstance(stored, Stored)
+    return stored.reference
 
 
 def test_a_caseworker_sees_only_their_own_team_requests(client: TestClient) -> None:

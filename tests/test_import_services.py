@@ -42,6 +42,7 @@ def test_a_changed_file_updates_its_listing_and_keeps_every_id(
     needs, listings = read_listing_files(services)
     with Session(migrated_engine) as db:
         import_listings(db, needs, listings)
+        db.commit()  # as `import-services` does
         phone_ids = set(db.exec(select(Phone.id)).all())
     path = services / "samaritans.yaml"
     path.write_text(path.read_text().replace("day or night", "at any time"), encoding="utf-8")

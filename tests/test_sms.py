@@ -180,6 +180,7 @@ def test_texts_stuck_in_sending_are_swept_back_and_sent_once(
     request_callback(migrated_engine, settings, text_ok=False)
     with Session(migrated_engine) as db:  # a sender claims the text, then dies
         assert len(claim_due(db, NOW, 10)) == 1
+        db.commit()
     sender = make_sender(migrated_engine, settings)
 
     early = sender.run_once(NOW + timedelta(minutes=2))
@@ -236,6 +237,7 @@ def test_a_stopping_sender_releases_only_texts_it_still_holds(
         request_callback(migrated_engine, settings, text_ok=False, phone=phone)
     with Session(migrated_engine) as db:  # this sender claims three team alerts...
         batch = claim_due(db, NOW, 10)
+        db.commit()
     ours, taken_over, swept = (claimed.id for claimed in batch)
     with Session(migrated_engine) as db:  # ...and is so slow that two of its claims look stuck:
         db.exec(
@@ -250,6 +252,7 @@ def test_a_stopping_sender_releases_only_texts_it_still_holds(
 
         assert release(db, batch, NOW) == 1
         assert release(db, [], NOW) == 0
+        db.commit()
     rows = {row.id: row for row in outbox(migrated_engine)}
     assert (rows[ours].status, rows[ours].attempts, rows[ours].claimed_at) == ("queued", 0, None)
     # The other sender's claim stands, and the swept text keeps the attempt the sweep left it.
@@ -270,6 +273,7 @@ def test_two_senders_never_claim_the_same_text(migrated_engine: Engine, settings
         for _round in range(5):
             with Session(migrated_engine) as db:
                 claimed.extend(item.id for item in claim_due(db, NOW, 3))
+                db.commit()
 
     threads = [threading.Thread(target=claim) for _ in range(4)]
     for thread in threads:

@@ -19,7 +19,7 @@ from twilio.request_validator import RequestValidator
 
 from app.callbacks.requests import phone_hash
 from app.main import create_app
-from app.models import OptOut, metadata
+from app.models import OptOut, RateLimitHit, metadata
 from app.security import Keys
 from app.settings import Settings
 from tests.app_context import set_clock
@@ -41,6 +41,7 @@ from tests.sms_support import (
     request_callback,
     settings,
 )
+from tests.test_callback_transactions import Recorder, app_engine, break_the_outbox
 
 __all__ = ["fake", "settings"]  # fixtures: Twilio settings pointing at the fake
 
@@ -162,6 +163,37 @@ def test_keywords_are_limited_per_number(frozen: TestClient, migrated_engine: En
     assert len(callback_requests(migrated_engine)) == 3
     # Someone else is not held back by it.
     assert "Ref " in (reply_of(text_in(frozen, "HELP", sender="+447700900456")) or "")
+
+
+def test_a_keyword_is_stored_with_its_team_alert_in_one_transaction(
+    frozen: TestClient, migrated_engine: Engine
+) -> None:
+    add_fallback_team(migrated_engine, DUTY_1)
+
+    with Recorder(app_engine(frozen)) as recorded:
+        reply = reply_of(text_in(frozen, "HELP")) or ""
+
+    assert "Ref " in reply
+    assert recorded.commits == 1  # the per-number limit, the request and its alert together
+    assert len(callback_requests(migrated_engine)) == 1
+    assert [row.purpose for row in outbox(migrated_engine)] == ["team-alert"]
+
+
+def test_a_keyword_that_fails_half_way_stores_nothing_and_uses_up_no_limit(
+    frozen: TestClient, migrated_engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    add_fallback_team(migrated_engine, DUTY_1)
+    break_the_outbox(monkeypatch)
+
+    failed = text_in(frozen, "HELP")
+
+    assert failed.status_code == 503
+    assert callback_requests(migrated_engine) == [] and outbox(migrated_engine) == []
+    with Session(migrated_engine) as db:
+        assert db.execute(select(RateLimitHit)).all() == []
+    monkeypatch.undo()
+    replies = [reply_of(text_in(frozen, "HELP")) or "" for _ in range(3)]
+    assert all("Ref " in reply for reply in replies)  # the failed try did not count
 
 
 def test_any_other_text_gets_the_card_and_help_now_numbers(

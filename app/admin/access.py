@@ -74,6 +74,10 @@ class SignInNeededError(Exception):
 
 def current_staff(request: Request, db: SessionDep, now: NowDep) -> Staff:
     staff_session = session_for(db, request.cookies.get(COOKIE), now)
+    if db.dirty:
+        # The check moved the last-seen time on, or revoked an idle session: that must stick
+        # whatever the handler does next, so this dependency, not the handler, commits it.
+        db.commit()
     user = db.get(User, staff_session.user_id) if staff_session else None
     if staff_session is None or user is None or not user.active:
         raise SignInNeededError("/admin/login?next=" + quote(request.url.path))

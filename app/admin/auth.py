@@ -44,12 +44,15 @@ def _failures(db: Session, bucket: str, now: datetime) -> int:
 
 
 def sign_in(db: Session, secret: str, email: str, password: str, now: datetime) -> SignInResult:
+    """Check a sign-in and record it (session, failure count, audit); the caller commits.
+
+    The caller commits whatever the result: a failed attempt must count towards the lockout.
+    """
     email = email.strip().lower()
     bucket = bucket_key(secret, "sign-in", email)
     user = db.exec(select(User).where(User.email == email)).first()
     if _failures(db, bucket, now) >= MAX_FAILED_ATTEMPTS:
         record(db, "sign-in-locked", at=now, user=user, detail="sign-in refused: locked")
-        db.commit()
         return SignInResult(None, None, True, MAX_FAILED_ATTEMPTS)
     valid = verify_password(user.password_hash if user else None, password)
     if not valid or user is None or not user.active:
@@ -59,7 +62,6 @@ def sign_in(db: Session, secret: str, email: str, password: str, now: datetime) 
             user.locked_until = now + LOCKOUT
             db.add(user)
         record(db, "sign-in-failed", at=now, user=user, detail=f"failed attempts: {failures}")
-        db.commit()
         return SignInResult(None, None, failures >= MAX_FAILED_ATTEMPTS, failures)
     token = new_token()
     staff_session = AdminSession(
@@ -73,12 +75,15 @@ def sign_in(db: Session, secret: str, email: str, password: str, now: datetime) 
     user.locked_until = None
     db.add_all([user, staff_session])
     record(db, "sign-in", at=now, user=user, staff_session=staff_session)
-    db.commit()
     return SignInResult(user, token, False, 0)
 
 
 def session_for(db: Session, token: str | None, now: datetime) -> AdminSession | None:
-    """The live session for a cookie token, or None if unknown, revoked, idle or too old."""
+    """The live session for a cookie token, or None if unknown, revoked, idle or too old.
+
+    An idle or expired session is revoked, and a live one's last-seen time moved on (once a
+    minute); the caller commits.
+    """
     if not token:
         return None
     staff_session = db.get(AdminSession, token_hash(token))
@@ -89,12 +94,10 @@ def session_for(db: Session, token: str | None, now: datetime) -> AdminSession |
     if idle or expired:
         staff_session.revoked_at = now
         db.add(staff_session)
-        db.commit()
         return None
     if now - aware(staff_session.last_seen_at) > timedelta(minutes=1):
         staff_session.last_seen_at = now
         db.add(staff_session)
-        db.commit()
     return staff_session
 
 

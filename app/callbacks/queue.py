@@ -1,7 +1,8 @@
 """A team's callback queue: what caseworkers see, claiming, revealing a number, closing.
 
 Caseworkers see only their own team's requests; admins see every team. Each reveal of a young
-person's number is written to the audit log.
+person's number is written to the audit log. Nothing here commits: the handler does, once the
+action and its audit record are both in the session.
 """
 
 from dataclasses import dataclass
@@ -88,7 +89,6 @@ def claim(
         entity="callback",
         entity_id=request.reference,
     )
-    db.commit()
 
 
 def reveal(
@@ -99,7 +99,10 @@ def reveal(
     cipher: DataCipher,
     now: datetime,
 ) -> tuple[str, str]:
-    """The number and name, decrypted for this caseworker, and the reveal audited."""
+    """The number and name, decrypted for this caseworker, and the reveal audited.
+
+    The caller commits the audit record before it shows them.
+    """
     if request.phone_encrypted is None:
         raise QueueError("The contact details were deleted under the retention rules")
     record(
@@ -111,7 +114,6 @@ def reveal(
         entity="callback",
         entity_id=request.reference,
     )
-    db.commit()
     name = cipher.decrypt(request.name_encrypted) if request.name_encrypted else ""
     return cipher.decrypt(request.phone_encrypted), name
 
@@ -140,4 +142,3 @@ def close(
         entity_id=request.reference,
         detail=f"outcome: {outcome}",
     )
-    db.commit()

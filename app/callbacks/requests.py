@@ -1,7 +1,9 @@
-"""Creating a callback request: storing it safely and queueing the texts it causes.
+"""Creating a callback request: its limits, storing it safely and queueing the texts it causes.
 
-The request and its texts are written in one transaction (the outbox pattern): either both exist or
-neither does, so a provider failure later can delay a text but never lose a request.
+`create_callback` is the one way to create a request, from the web form or from a text. The limits
+are counted and the request and its texts written in one transaction (the outbox pattern): either
+both exist or neither does, so a provider failure later can delay a text but never lose a request.
+`queue_texts` is the one way into the outbox, and never queues a text to a number that said STOP.
 """
 
 import secrets
@@ -20,13 +22,14 @@ from app.callbacks.phones import duty_numbers
 from app.callbacks.routing import choose_team
 from app.database import in_transaction
 from app.directory.hours import LONDON
-from app.models import CallbackRequest, OptOut, OutboundSms, Team
-from app.rate_limit import Limit, count_hit, prune
+from app.models import CallbackRequest, OptOut, OutboundSms
+from app.rate_limit import Limit, bucket_key, count_hit, prune
 from app.security import Keys, keyed_hash
 
 REFERENCE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I/L
 REFERENCE_LENGTH = 6
 BEST_TIMES = ("today", "evening", "tomorrow", "any")
+PER_NUMBER = (3, timedelta(hours=24))  # requests per number, counted in `number_limit`
 Gettext = Callable[[str], str]
 
 
@@ -78,33 +81,6 @@ def confirmation(details: CallbackDetails, reference: str, base_url: str, _: Get
     return _("Thanks, we got your message and will be in touch soon. Ref %(reference)s.") % {
         "reference": reference
     }
-
-
-def queue_text(
-    db: Session,
-    keys: Keys,
-    to: str,
-    body: str,
-    purpose: str,
-    callback_id: int | None,
-    now: datetime,
-) -> OutboundSms | None:
-    """Add a text to the outbox, unless the number opted out (then nothing is ever sent)."""
-    hashed = phone_hash(keys, to)
-    if is_opted_out(db, hashed):
-        return None
-    sms = OutboundSms(
-        callback_id=callback_id,
-        purpose=purpose,
-        to_encrypted=keys.cipher.encrypt(to),
-        to_hash=hashed,
-        body=body,
-        next_attempt_at=now,
-        created_at=now,
-        updated_at=now,
-    )
-    db.add(sms)
-    return sms
 
 
 @dataclass(frozen=True)
@@ -166,9 +142,18 @@ _TEXT_COLUMNS = ("purpose", "to_encrypted", "to_hash", "body")
 def _queue_statement(count: int) -> Any:
     """INSERT ... SELECT of `count` texts, each only if its number has not opted out."""
     c = _OUTBOX.c
-    shared = [c.callback_id, c.status, c.attempts, c.next_attempt_at, c.created_at, c.updated_at]
+    shared = [
+        c.callback_id,
+        c.retry_of,
+        c.status,
+        c.attempts,
+        c.next_attempt_at,
+        c.created_at,
+        c.updated_at,
+    ]
     shared_values = [
         bindparam("callback_id", type_=c.callback_id.type),
+        bindparam("retry_of", type_=c.retry_of.type),
         literal("queued", c.status.type),
         literal(0, c.attempts.type),
         *(bindparam("now", type_=c.next_attempt_at.type) for _ in range(3)),
@@ -189,17 +174,25 @@ def _queue_statement(count: int) -> Any:
     return insert(_OUTBOX).from_select(columns, rows[0] if count == 1 else union_all(*rows))
 
 
-def queue_texts(db: Connection, texts: list[Text], callback_id: int, now: datetime) -> None:
+def queue_texts(
+    db: Session | Connection,
+    texts: list[Text],
+    callback_id: int | None,
+    now: datetime,
+    retry_of: int | None = None,
+) -> int:
     """Add texts to the outbox in one statement, leaving out any number that opted out.
 
-    The same rule as `queue_text`: nothing is ever queued to a number that said STOP.
+    The one place of the rule "nothing is ever queued to a number that said STOP" (the sender
+    checks again before sending). Returns how many were queued; the caller commits.
     """
     if not texts:
-        return
-    params: dict[str, Any] = {"callback_id": callback_id, "now": now}
+        return 0
+    params: dict[str, Any] = {"callback_id": callback_id, "retry_of": retry_of, "now": now}
     for i, text in enumerate(texts):
         params.update({f"{name}_{i}": getattr(text, name) for name in _TEXT_COLUMNS})
-    db.execute(_queue_statement(len(texts)), params)
+    connection = db.connection() if isinstance(db, Session) else db
+    return connection.execute(_queue_statement(len(texts)), params).rowcount
 
 
 def store_callback(
@@ -258,7 +251,12 @@ def store_callback(
     return Stored(request_id, reference, route.team_id, due_at)
 
 
-def create_callback_within_limits(
+def number_limit(keys: Keys, hashed_phone: str) -> Limit:
+    """Requests per number, whichever way someone asks: the web form or a text."""
+    return Limit(bucket_key(keys.hash_secret, "callback-number", hashed_phone), *PER_NUMBER)
+
+
+def create_callback(
     engine: Engine,
     limits: list[Limit],
     details: CallbackDetails,
@@ -267,14 +265,18 @@ def create_callback_within_limits(
     overdue_after: timedelta,
     base_url: str,
     translate: Gettext,
+    confirm_by_text: bool = True,
     sealed: Sealed | None = None,
 ) -> Stored | Limit:
     """Count the limits in order and, if none is passed, store the request: one transaction.
 
-    Returns the first limit passed (its hit, and those before it, are still counted, and later
-    limits are not), or the stored request. The limits are counted in the database, so they hold
-    across app instances; each count locks its row until the commit, so concurrent posts for one
-    number queue and a fourth can never slip through.
+    The one way to create a callback request, from the web form or from a text. Returns the
+    first limit passed (its hit, and those before it, are still counted, and later limits are
+    not), or the stored request with its texts. The limits are counted in the database, so they
+    hold across app instances; each count locks its row until the commit, so concurrent posts
+    for one number queue and a fourth can never slip through. Nothing is stored, and no limit
+    used up, if any step fails. `confirm_by_text=False` when the confirmation goes another way
+    (the reply to an inbound text).
     """
     sealed = sealed or seal(details, keys)
 
@@ -289,32 +291,10 @@ def create_callback_within_limits(
                 return rule
         prune(db, opened, now)
         return store_callback(
-            db, details, keys, now, overdue_after, base_url, translate, sealed=sealed
+            db, details, keys, now, overdue_after, base_url, translate, confirm_by_text, sealed
         )
 
     return in_transaction(engine, work)
-
-
-def create_callback(
-    db: Session,
-    details: CallbackDetails,
-    keys: Keys,
-    now: datetime,
-    overdue_after: timedelta,
-    base_url: str,
-    translate: Gettext,
-    confirm_by_text: bool = True,
-) -> tuple[CallbackRequest, Team]:
-    """Store the request, route it, and queue the team alert and (if safe) a confirmation.
-
-    `confirm_by_text=False` when the confirmation goes another way (the reply to an inbound text).
-    Commits the session.
-    """
-    stored = store_callback(
-        db.connection(), details, keys, now, overdue_after, base_url, translate, confirm_by_text
-    )
-    db.commit()
-    return db.get_one(CallbackRequest, stored.id), db.get_one(Team, stored.team_id)
 
 
 def find_by_reference(db: Session, reference: str) -> CallbackRequest | None:

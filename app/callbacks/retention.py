@@ -15,7 +15,7 @@ RATE_LIMIT_KEEP = timedelta(days=2)
 
 
 def wipe_expired(db: Session, now: datetime, closed_days: int, open_days: int) -> int:
-    """Wipe personal fields that are due; returns how many requests were wiped."""
+    """Wipe personal fields that are due; returns how many requests were wiped (not committed)."""
     due = and_(
         col(CallbackRequest.wiped_at).is_(None),
         or_(
@@ -39,5 +39,4 @@ def wipe_expired(db: Session, now: datetime, closed_days: int, open_days: int) -
             .values(to_encrypted=None)
         )
     db.execute(delete(RateLimitHit).where(col(RateLimitHit.window_start) < now - RATE_LIMIT_KEEP))
-    db.commit()
     return len(ids)

@@ -80,14 +80,13 @@ def find_target(db: Session, raw_code: str) -> ScanTarget:
 
 
 def count_scan(db: Session, bucket: str, day: date) -> int:
-    """Add one to (bucket, day) in a single atomic upsert and commit; returns the new count.
+    """Add one to (bucket, day) in a single atomic upsert; returns the new count.
 
     One statement, so two instances counting the same card at the same moment both land: the
     database serialises them on the row, and nothing reads a count before writing it back.
+    The caller commits, and must not have read in the same transaction first: SQLite cannot
+    turn a read snapshot into a write once another connection has written.
     """
-    # Finish any read transaction first: SQLite cannot turn a read snapshot into a write once
-    # another connection has written, so the upsert must start its own transaction.
-    db.commit()
     insert = postgresql_insert if db.get_bind().dialect.name == "postgresql" else sqlite_insert
     table = ScanCount.__table__  # type: ignore[attr-defined]
     statement = (
@@ -96,6 +95,4 @@ def count_scan(db: Session, bucket: str, day: date) -> int:
         .on_conflict_do_update(index_elements=["bucket", "day"], set_={"scans": table.c.scans + 1})
         .returning(table.c.scans)
     )
-    scans = db.execute(statement).scalar_one()
-    db.commit()
-    return int(scans)
+    return int(db.execute(statement).scalar_one())

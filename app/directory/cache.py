@@ -17,7 +17,7 @@ from fastapi import Request
 from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
-from app.pages import HTML, CachedResponse, accepts_coding
+from app.pages import HTML, CachedResponse, choose
 
 MAX_ENTRIES = 1024
 Value = TypeVar("Value")
@@ -100,20 +100,13 @@ class PageCache(ResponseCache[CachedResponse]):
 
 
 def respond(request: Request, cached: CachedResponse) -> Response:
-    """Send the representation the browser accepts; 304 when it already has this one."""
-    accepted = request.headers.get("accept-encoding", "").encode("latin-1")
-    headers = {"Cache-Control": cached.cache_control, "Vary": "Accept-Encoding"}
-    if accepts_coding(accepted, b"br"):
-        body, etag = cached.brotli, f'"{cached.etag}-br"'
-        headers["Content-Encoding"] = "br"
-    elif accepts_coding(accepted, b"gzip"):
-        body, etag = cached.gzip, f'"{cached.etag}-gz"'
-        headers["Content-Encoding"] = "gzip"
-    else:
-        body, etag = cached.identity, f'"{cached.etag}"'
-    headers["ETag"] = etag
-    if cached.status == 200 and cached.etag in request.headers.get("if-none-match", ""):
-        return Response(status_code=304, headers=headers)
+    """Send the representation the client accepts; 304 when it already has this one."""
+    choice = choose(
+        cached,
+        request.headers.get("accept-encoding", "").encode("latin-1"),
+        ", ".join(request.headers.getlist("if-none-match")).encode("latin-1"),
+    )
+    media_type = None if choice.status == 304 else cached.content_type
     return Response(
-        body, status_code=cached.status, media_type=cached.content_type, headers=headers
+        choice.body, status_code=choice.status, media_type=media_type, headers=choice.headers()
     )

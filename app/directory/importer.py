@@ -1,7 +1,8 @@
 """`import-services`: load listing files into the database, idempotently (upsert by id).
 
 A listing whose file has not changed since the last import is left alone, so re-running the import
-changes nothing, and staff edits to a listing survive until its file is changed.
+changes nothing, and staff edits to a listing survive until its file is changed. The caller
+commits (the `import-services` and `serve` commands).
 """
 
 import hashlib
@@ -109,7 +110,6 @@ def import_listings(
     report.not_in_files = [
         f"{row.name} ({row.id})" for row in existing.values() if row.id not in files
     ]
-    session.commit()
     return report
 
 

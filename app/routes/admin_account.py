@@ -130,6 +130,7 @@ def remove_two_factor(
     if not allow(db, bucket, 5, timedelta(minutes=15), staff.now) or not verify_password(
         staff.user.password_hash, current
     ):
+        db.commit()  # the wrong guess counts towards the limit
         errors = [("current", "Enter your current password")]
         return _account_page(request, db, staff, None, errors, 400)
     staff.user.totp_secret = None

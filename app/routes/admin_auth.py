@@ -94,6 +94,7 @@ def login(
     if errors:
         return _login_form(request, context.settings, errors, email, 400, next_path)
     result = sign_in(db, context.keys.hash_secret, email, password, now)
+    db.commit()  # a failed attempt counts towards the lockout, whatever the answer
     if result.token is None:
         # Slow down guessing (see SignInDelay).
         delay.after(result.failures)

@@ -94,6 +94,7 @@ def claim_callback(
         claim(db, staff.user, staff.session, callback, staff.now)
     except QueueError as error:
         return _detail(request, context, db, staff, callback, [("claim", str(error))])
+    db.commit()
     return redirect(f"/admin/callbacks/{callback.reference}")
 
 
@@ -111,6 +112,7 @@ def reveal_contact(
         contact = reveal(db, staff.user, staff.session, callback, keys.cipher, staff.now)
     except QueueError as error:
         return _detail(request, context, db, staff, callback, [("reveal", str(error))])
+    db.commit()  # the reveal is audited before the number is shown
     return _detail(request, context, db, staff, callback, contact=contact)
 
 
@@ -128,4 +130,5 @@ def close_callback(
         close(db, staff.user, staff.session, callback, outcome, staff.now)
     except QueueError as error:
         return _detail(request, context, db, staff, callback, [("outcome-talked", str(error))])
+    db.commit()
     return redirect("/admin/callbacks")

@@ -40,7 +40,8 @@ from app.directory.oruk_queries import (
     visible,
 )
 from app.models import Location, Service, ServiceAtLocation, Taxonomy, TaxonomyTerm
-from app.routes.api_cache import answer_from_cache, etag_for, matches
+from app.pages import etag_matches
+from app.routes.api_cache import CACHE_CONTROL, answer_from_cache, etag_for
 from app.routes.api_params import (
     ApiError,
     FiltersDep,
@@ -52,8 +53,6 @@ from app.routes.api_params import (
 API_PREFIX = "/api/v1"
 HSDS_VERSION = "3.0"
 PROFILE_URL = "https://ref.openreferraluk.org/"
-# Shared caches may keep a response, but must check it is still current (cheap: ETag and 304).
-CACHE_CONTROL = "public, no-cache"
 CORS_HEADERS = {"Access-Control-Allow-Origin": "*", "Access-Control-Expose-Headers": "ETag"}
 # Answered from memory while the directory revision stays the same (`app/routes/api_cache.py`).
 # Only the services list: every write that changes a listing or organisation bumps the revision,
@@ -67,7 +66,7 @@ def finish(request: Request, response: Response) -> Response:
         return response
     # Cached lists carry the ETag of their uncompressed JSON; other answers get one here.
     etag = response.headers.get("ETag") or etag_for(bytes(response.body))
-    if matches(request.headers.get("if-none-match", ""), etag):
+    if etag_matches(request.headers.get("if-none-match", "").encode("latin-1"), etag):
         headers = {"ETag": etag, "Cache-Control": CACHE_CONTROL, **CORS_HEADERS}
         return Response(status_code=304, headers=headers)
     response.headers["ETag"] = etag

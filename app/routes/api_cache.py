@@ -9,50 +9,35 @@ within about a second elsewhere. Concurrent requests for one uncached answer sha
 import gzip
 import hashlib
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 
 from fastapi import Request
 from fastapi.responses import Response
 
 from app.context import context_of
-from app.directory.cache import ResponseCache
-from app.pages import accepts_coding
+from app.directory.cache import ResponseCache, respond
+from app.pages import CachedResponse
 
 JSON = "application/json"
+# Shared caches may keep a response, but must check it is still current (cheap: ETag and 304).
+CACHE_CONTROL = "public, no-cache"
+
+
+def _digest(body: bytes) -> str:
+    return hashlib.sha256(body).hexdigest()[:32]
 
 
 def etag_for(body: bytes) -> str:
     # Weak: the same JSON may be sent gzipped or not, which changes the bytes but not the meaning.
-    return f'W/"{hashlib.sha256(body).hexdigest()[:32]}"'
+    return f'W/"{_digest(body)}"'
 
 
-def matches(if_none_match: str, etag: str) -> bool:
-    tags = {tag.strip().removeprefix("W/") for tag in if_none_match.split(",")}
-    return "*" in tags or etag.removeprefix("W/") in tags
-
-
-@dataclass(frozen=True)
-class CachedJson:
-    status: int
-    identity: bytes
-    gzip: bytes
-    etag: str
-
-    @classmethod
-    def of(cls, response: Response) -> "CachedJson":
-        body = bytes(response.body)
-        packed = gzip.compress(body, compresslevel=6, mtime=0)
-        return cls(response.status_code, body, packed, etag_for(body))
-
-
-def send(request: Request, cached: CachedJson) -> Response:
-    """The JSON, gzipped when the client accepts it; CORS and 304s are added by the API's route."""
-    headers = {"ETag": cached.etag, "Vary": "Accept-Encoding"}
-    body = cached.identity
-    if accepts_coding(request.headers.get("accept-encoding", "").encode("latin-1"), b"gzip"):
-        headers["Content-Encoding"] = "gzip"
-        body = cached.gzip
-    return Response(body, status_code=cached.status, media_type=JSON, headers=headers)
+def cached_json(response: Response) -> CachedResponse:
+    """A JSON answer ready to send again: gzipped once, with the weak ETag of `etag_for`."""
+    body = bytes(response.body)
+    packed = gzip.compress(body, compresslevel=6, mtime=0)
+    return CachedResponse(
+        response.status_code, JSON, CACHE_CONTROL, body, packed, None, _digest(body), weak=True
+    )
 
 
 async def answer_from_cache(
@@ -63,10 +48,11 @@ async def answer_from_cache(
     context = context_of(request.app)
     revision = await context.directory_revision.current()
     key = (request.url.path, tuple(sorted(request.query_params.multi_items())), revision)
-    cache: ResponseCache[CachedJson] = context.api_cache
+    cache: ResponseCache[CachedResponse] = context.api_cache
 
-    async def make() -> tuple[CachedJson, bool]:
-        answer = CachedJson.of(await handle(request))
+    async def make() -> tuple[CachedResponse, bool]:
+        answer = cached_json(await handle(request))
         return answer, answer.status == 200
 
-    return send(request, await cache.get_or_await(key, make))
+    # The encoding and any 304 are chosen as for every cached response; CORS is the route's.
+    return respond(request, await cache.get_or_await(key, make))

@@ -8,7 +8,7 @@ from sqlalchemy import Engine
 from starlette.concurrency import run_in_threadpool
 
 from app.callbacks.form import form_token, read_form
-from app.callbacks.requests import create_callback_within_limits, find_by_reference, seal
+from app.callbacks.requests import create_callback, find_by_reference, number_limit, seal
 from app.callbacks.routing import team_availability
 from app.context import AppContext, ContextDep, EngineDep, NowDep, PublicRendererDep, SessionDep
 from app.directory.hours import describe_state
@@ -19,7 +19,6 @@ from app.rate_limit import Limit, bucket_key
 
 router = APIRouter()
 NO_STORE = {"Cache-Control": "no-store"}
-PER_NUMBER = (3, timedelta(hours=24))
 PER_CLIENT = (10, timedelta(hours=1))
 
 
@@ -97,10 +96,10 @@ def _submit(
     sealed = seal(result.details, keys)
     limits = [
         Limit(bucket_key(secret, "callback-client", f"{now:%Y-%m-%d}:{client}"), *PER_CLIENT),
-        Limit(bucket_key(secret, "callback-number", sealed.phone_hash), *PER_NUMBER),
+        number_limit(keys, sealed.phone_hash),
     ]
     # One transaction: both limits counted, the request and its texts written, one commit.
-    outcome = create_callback_within_limits(
+    outcome = create_callback(
         engine,
         limits,
         result.details,

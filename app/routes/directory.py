@@ -176,6 +176,7 @@ def report_problem(
     who = request.client.host if request.client else "unknown"
     bucket = bucket_key(keys.hash_secret, "report", who)
     if not allow(session, bucket, REPORT_LIMIT, REPORT_WINDOW, now):
+        session.commit()  # a refused report still counts against the limit
         problem = [("details", _("You have sent a lot of reports. Please try again in an hour."))]
         return page_with(problem, status=429)
     report = ProblemReport(

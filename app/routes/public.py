@@ -49,7 +49,9 @@ def card_code(
         with Session(engine) as db:
             target = find_target(db, code)
             if not is_not_a_person(request.method, dict(request.headers)):
+                db.commit()  # the look-up's read ends first: the count starts a write of its own
                 count_scan(db, target.bucket, london_day(now))
+                db.commit()
     except Exception:
         # Counting is worth less than the card: whatever went wrong, the reader still lands.
         log.warning("a card scan was not counted", exc_info=True)

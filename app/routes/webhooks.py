@@ -6,14 +6,12 @@ calls: replies go back as TwiML) and never log the number or what the message sa
 """
 
 import logging
-from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Annotated
 
 import phonenumbers
 from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import Response
-from sqlalchemy import Engine
 from sqlmodel import Session
 from starlette.datastructures import FormData
 from twilio.request_validator import RequestValidator
@@ -25,12 +23,11 @@ from app.callbacks.requests import (
     confirmation,
     create_callback,
     is_opted_out,
+    number_limit,
     phone_hash,
 )
 from app.context import ContextDep, EngineDep, KeysDep, NowDep, SettingsDep
-from app.rate_limit import allow, bucket_key
-from app.security import Keys
-from app.settings import Settings
+from app.rate_limit import Limit
 from app.sms.delivery import apply_status, set_opt_out
 
 log = logging.getLogger(__name__)
@@ -39,9 +36,6 @@ router = APIRouter(prefix="/webhooks/twilio")
 # Twilio's standard opt-out and opt-in words; the whole message must be the word.
 OPT_OUT_WORDS = {"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT"}
 OPT_IN_WORDS = {"START", "YES", "UNSTOP"}
-# Same bucket as the web form, so the per-number limit holds whichever way someone asks.
-NUMBER_LIMIT = 3
-NUMBER_WINDOW = timedelta(hours=24)
 MAX_FORM_BYTES = 64 * 1024  # Twilio's forms are a few hundred bytes
 REPLY_LANG = "en"
 
@@ -115,16 +109,27 @@ def inbound_sms(form: SignedForm, context: ContextDep, engine: EngineDep, now: N
     except PhoneNumberError:  # not a number we can call back: still point them to help
         log.info("Inbound SMS: keyword from a number we cannot call back")
         return reply(card_reply)
-    with Session(engine) as db:
-        bucket = bucket_key(keys.hash_secret, "callback-number", phone_hash(keys, phone))
-        if not allow(db, bucket, NUMBER_LIMIT, NUMBER_WINDOW, now):
-            log.info("Inbound SMS: keyword over the per-number limit")
-            limited = _("We already have your request and will be in touch soon.")
-            return reply(f"{limited} {help_now}")
     details = _sms_details(phone)
-    reference = _create_request(engine, settings, keys, details, now, _)
-    log.info("Inbound SMS: keyword, callback request %s", reference)
-    thanks = confirmation(details, reference, settings.public_base_url, _)
+    # One transaction, as for the web form: the per-number limit (shared with the form) counted,
+    # the request and its team alert written. The reply below is the young person's
+    # confirmation, so no confirmation text is queued.
+    outcome = create_callback(
+        engine,
+        [number_limit(keys, phone_hash(keys, phone))],
+        details,
+        keys,
+        now,
+        timedelta(hours=settings.callback_overdue_hours),
+        settings.public_base_url,
+        _,
+        confirm_by_text=False,
+    )
+    if isinstance(outcome, Limit):
+        log.info("Inbound SMS: keyword over the per-number limit")
+        limited = _("We already have your request and will be in touch soon.")
+        return reply(f"{limited} {help_now}")
+    log.info("Inbound SMS: keyword, callback request %s", outcome.reference)
+    thanks = confirmation(details, outcome.reference, settings.public_base_url, _)
     return reply(f"{thanks} {settings.public_base_url}/{REPLY_LANG}/")
 
 
@@ -143,32 +148,6 @@ def _sms_details(phone: str) -> CallbackDetails:
     )
 
 
-def _create_request(
-    engine: Engine,
-    settings: Settings,
-    keys: Keys,
-    details: CallbackDetails,
-    now: datetime,
-    translate: Callable[[str], str],
-) -> str:
-    """Store a callback request for the fallback team; returns its reference.
-
-    The TwiML reply is the young person's confirmation, so no confirmation text is queued.
-    """
-    with Session(engine) as db:
-        request, _team = create_callback(
-            db,
-            details,
-            keys,
-            now,
-            timedelta(hours=settings.callback_overdue_hours),
-            settings.public_base_url,
-            translate,
-            confirm_by_text=False,
-        )
-        return request.reference
-
-
 @router.post("/status", include_in_schema=False)
 def delivery_status(form: SignedForm, engine: EngineDep, keys: KeysDep, now: NowDep) -> Response:
     sid = str(form.get("MessageSid") or "")
@@ -177,4 +156,5 @@ def delivery_status(form: SignedForm, engine: EngineDep, keys: KeysDep, now: Now
     if sid and status:
         with Session(engine) as db:
             apply_status(db, keys, sid, status, error_code, now)
+            db.commit()
     return Response(status_code=200)

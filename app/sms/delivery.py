@@ -11,7 +11,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col, select, update
 
 from app.callbacks.phones import duty_numbers
-from app.callbacks.requests import phone_hash, queue_text
+from app.callbacks.requests import Text, phone_hash, queue_texts
 from app.models import CallbackRequest, OptOut, OutboundSms, Team
 from app.security import Keys
 
@@ -48,19 +48,17 @@ def set_opt_out(db: Session, hashed: str, opted_out: bool, now: datetime) -> Non
     )
 
 
-def fail_over_team_alert(
-    db: Session, keys: Keys, failed: OutboundSms, now: datetime
-) -> OutboundSms | None:
+def fail_over_team_alert(db: Session, keys: Keys, failed: OutboundSms, now: datetime) -> bool:
     """Queue a failed team alert once more, to the team's next duty number (if it has one).
 
     Only an original alert is retried, and only once: a retry that fails too is left for the
-    admin dashboard, rather than texting round the duty list for ever.
+    admin dashboard, rather than texting round the duty list for ever. True if it was queued.
     """
     if failed.purpose != TEAM_ALERT or failed.retry_of is not None or failed.callback_id is None:
-        return None
+        return False
     already = select(OutboundSms.id).where(col(OutboundSms.retry_of) == failed.id)
     if db.exec(already).first() is not None:
-        return None
+        return False
     request = db.get(CallbackRequest, failed.callback_id)
     team = db.get(Team, request.team_id) if request else None
     numbers = duty_numbers(team.duty_phones) if team else []
@@ -70,19 +68,18 @@ def fail_over_team_alert(
     for number, hashed in pairs[start:] + pairs[:start]:  # the next number first, then round
         if hashed == failed.to_hash:
             continue
-        retry = queue_text(db, keys, number, failed.body, TEAM_ALERT, failed.callback_id, now)
-        if retry is not None:
-            retry.retry_of = failed.id
+        retry = Text(keys.cipher.encrypt(number), hashed, failed.body, TEAM_ALERT)
+        if queue_texts(db, [retry], failed.callback_id, now, retry_of=failed.id):
             log.warning("Team alert %s failed; queued again to the next duty number", failed.id)
-            return retry
+            return True
     log.warning("Team alert %s failed and the team has no other duty number", failed.id)
-    return None
+    return False
 
 
 def apply_status(
     db: Session, keys: Keys, sid: str, twilio_status: str, error_code: str | None, now: datetime
 ) -> bool:
-    """Apply one delivery report; True if it moved the text forward. Commits."""
+    """Apply one delivery report; True if it moved the text forward. The caller commits."""
     status = TWILIO_STATUSES.get(twilio_status.strip().lower())
     row = db.exec(select(OutboundSms).where(col(OutboundSms.provider_sid) == sid)).first()
     if status is None or row is None:
@@ -102,5 +99,4 @@ def apply_status(
         set_opt_out(db, row.to_hash, True, now)
     if moved and status in UNDELIVERED:
         fail_over_team_alert(db, keys, row, now)
-    db.commit()
     return bool(moved)

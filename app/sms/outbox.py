@@ -12,7 +12,9 @@ rather than leaving them in "sending" for the stuck sweep.
 A global hourly cap stops sending (texts stay queued) when too many went out in the last hour,
 and sets the `sms_paused_until` app setting for the admin dashboard (`pause`, `resume`).
 
-The sender that runs these steps, one batch at a time, is `Sender` in app/sms/sender.py.
+The sender that runs these steps, one batch at a time, is `Sender` in app/sms/sender.py. Nothing
+here commits: the sender commits each step, and always commits its claims before calling the
+provider.
 """
 
 import logging
@@ -21,7 +23,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import ColumnElement, and_, delete, func, or_
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col, select, update
 
 from app.models import AppSetting, OptOut, OutboundSms
@@ -85,7 +88,6 @@ def sweep(
         .where(*stuck)
         .values(status="queued", next_attempt_at=now, updated_at=now)
     ).rowcount
-    db.commit()
     if given_up or requeued:
         log.warning(
             "Swept %d stuck text(s): %d re-queued, %d failed",
@@ -129,11 +131,13 @@ def pause(db: Session, now: datetime) -> None:
     until = aware(oldest) + CAP_WINDOW if oldest else now + CAP_WINDOW
     if paused_until(db, now) is None:  # warn once per pause, not once per batch
         log.warning("Hourly SMS cap reached: sending paused until %s", until.isoformat())
-    try:
-        db.merge(AppSetting(key=PAUSED_KEY, value=until.isoformat()))
-        db.commit()
-    except IntegrityError:
-        db.rollback()  # another sender paused sending at the same moment: its pause stands
+    # An upsert: another sender may pause sending at the same moment, with the same time.
+    insert = postgresql_insert if db.get_bind().dialect.name == "postgresql" else sqlite_insert
+    db.exec(
+        insert(AppSetting)
+        .values(key=PAUSED_KEY, value=until.isoformat())
+        .on_conflict_do_update(index_elements=["key"], set_={"value": until.isoformat()})
+    )
 
 
 def resume(db: Session) -> None:
@@ -141,7 +145,6 @@ def resume(db: Session) -> None:
         return
     # A plain DELETE: another sender may have resumed already, and that is fine.
     resumed = db.exec(delete(AppSetting).where(col(AppSetting.key) == PAUSED_KEY)).rowcount
-    db.commit()
     if resumed:
         log.warning("Hourly SMS cap no longer reached: sending resumed")
 
@@ -194,7 +197,6 @@ def claim_due(db: Session, now: datetime, limit: int) -> list[Claimed]:
             claimed.append(
                 Claimed(row.id, row.attempts + 1, row.purpose, row.to_encrypted, row.body)
             )
-    db.commit()
     return claimed
 
 
@@ -213,7 +215,6 @@ def record_sent(db: Session, claimed: Claimed, provider_sid: str, now: datetime)
         .where(*_same_claim(claimed, "sending", "queued"))
         .values(status="sent", provider_sid=provider_sid, error_code=None, updated_at=now)
     )
-    db.commit()
 
 
 def record_failure(
@@ -240,7 +241,6 @@ def record_failure(
             set_opt_out(db, row.to_hash, True, now)
         if row is not None:
             fail_over_team_alert(db, keys, row, now)
-    db.commit()
     return status
 
 
@@ -275,5 +275,4 @@ def release(db: Session, batch: list[Claimed], now: datetime) -> int:
         )
         .execution_options(synchronize_session=False)
     ).rowcount
-    db.commit()
     return int(released)

@@ -1,9 +1,10 @@
 """The outbox sender: claim due texts, send them with no transaction open, record the result.
 
 `Sender` runs the table-level steps of app/sms/outbox.py (sweep, hourly cap, claim, record,
-release) one batch at a time, and is safe to run in several threads or processes at once. The
-database is never held open while the provider is called, so a slow provider cannot block the
-web app. It also runs the retention job, at most once per `retention_every`.
+release) one batch at a time, and is safe to run in several threads or processes at once. It
+owns their transactions: each step is committed here, and the claims before the provider is
+called, with the session closed, so a slow provider cannot hold a lock that blocks the web app.
+It also runs the retention job, at most once per `retention_every`.
 
 A sender asked to stop (SIGTERM, app shutdown) stops between texts: the text in flight is
 finished and recorded, and the rest of its batch goes back to the queue at once (`release`)
@@ -98,6 +99,7 @@ class Sender:
             return 0
         with Session(self.engine) as db:
             wiped = wipe_expired(db, now, *self.retention_days)
+            db.commit()
         self.next_retention = now + self.retention_every
         if wiped:
             log.info("Retention: wiped the personal data of %d callback requests", wiped)
@@ -115,13 +117,17 @@ class Sender:
         report = BatchReport()
         with Session(self.engine) as db:
             report.swept = sweep(db, now, self.stuck_after, self.max_attempts)
+            db.commit()
             room = hourly_room(db, now, self.hourly_cap)
             if room <= 0:
                 pause(db, now)
+                db.commit()
                 report.paused = True
                 return report
             resume(db)
+            db.commit()
             batch = claim_due(db, now, min(self.batch_size, room))
+            db.commit()  # the claims stick before any text goes to the provider
         report.claimed = len(batch)
         # The session is closed: no transaction or lock is held while the provider is called.
         for index, claimed in enumerate(batch):
@@ -134,6 +140,7 @@ class Sender:
     def _release(self, rest: list[Claimed], now: datetime, report: BatchReport) -> None:
         with Session(self.engine) as db:
             report.released = release(db, rest, now)
+            db.commit()
         log.info(
             "Stopping: %d of %d unsent text(s) put back in the queue", report.released, len(rest)
         )
@@ -152,6 +159,7 @@ class Sender:
                 status = record_failure(
                     db, self.keys, claimed, error, now, self.rng, self.max_attempts
                 )
+                db.commit()
             report.retrying += status == "queued"
             report.failed += status == "failed"
             log.info(
@@ -160,6 +168,7 @@ class Sender:
             return
         with Session(self.engine) as db:
             record_sent(db, claimed, sid, now)
+            db.commit()
         report.sent += 1
 
     def run_forever(self, stop: threading.Event, interval: float = 2.0) -> None:

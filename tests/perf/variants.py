@@ -22,7 +22,7 @@ DIRECTORY_PATH = "/en/help?need=pressured&area=LU1"
 API_PATH = "/api/v1/services?per_page=10"
 CALLBACK_PATH = "/en/callback"
 DRAMA_NUMBERS = 1000  # 07700 900000-900999
-PER_NUMBER_PER_DAY = 3  # app/routes/callback.py PER_NUMBER
+PER_NUMBER_PER_DAY = 3  # app/callbacks/requests.py PER_NUMBER
 CALLBACK_BUDGET = DRAMA_NUMBERS * PER_NUMBER_PER_DAY
 
 # Targets from issue 8.
