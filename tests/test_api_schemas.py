@@ -8,6 +8,7 @@ from datetime import datetime
 from fastapi.testclient import TestClient
 from sqlmodel import Session
 
+from app.models import Organization
 from tests.api_helpers import NEEDS_TAXONOMY, db
 from tests.factories import load_shipped_listings, make_service
 from tests.oruk_rows import add_everything
@@ -179,3 +180,30 @@ def test_services_at_locations_validate_in_the_list_and_in_full(
     assert_valid(full["service"], SERVICE)
     assert_valid(full["location"], LOCATION)
     assert full["location"]["addresses"][0]["city"] == "Luton"
+
+
+def test_empty_optional_fields_are_left_out_at_every_level_and_required_ones_are_sent_empty(
+    client: TestClient, db: Session
+) -> None:
+    service = add_everything(db)
+    service.description, service.summary, service.email = "", "", ""
+    organization = db.get(Organization, service.organization_id)
+    assert organization is not None
+    organization.description, organization.email = "", ""
+    db.add_all([service, organization])
+    db.commit()
+
+    body = client.get(f"/api/v1/services/{service.id}").json()
+
+    assert_valid(body, SERVICE)
+    assert not [value for value in every_value(body) if value is None]
+    assert "description" not in body and "email" not in body
+    assert body["organization"]["description"] == ""  # required by the schema
+    assert "email" not in body["organization"]
+
+
+def every_value(node: object) -> Iterator[object]:
+    children = node.values() if isinstance(node, dict) else node if isinstance(node, list) else []
+    for child in children:
+        yield child
+        yield from every_value(child)

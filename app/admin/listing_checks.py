@@ -1,245 +1,277 @@
-"""Checking a submitted listing or organisation: clean values, or each problem by field id.
+"""Checking a submitted listing: clean values, or each problem by field id, in the form's words.
 
-The rules are those of the listing files (`app.directory.files`), so a listing edited here would
-also be a valid listing file. Field ids in the errors are the ids of the form's inputs, so each
-message in the error summary links to its field.
+The rules are those of `app.directory.listing.Listing`, the model listing files are read with, so a
+listing edited here is also a valid listing file and the other way round. This module only turns
+the form into a listing (empty rows left out, "Open 24 hours" as midnight to midnight, the date of
+the last check carried over or set to today) and each of the model's errors into a field id and a
+message. Field ids are the ids of the form's inputs, so each message in the error summary links to
+its field. One check is the form's own: equal opening and closing times, which in a listing mean
+24 hours, are refused here, because the form has a box for that.
 """
 
 import re
 import uuid
-from collections.abc import Iterable
-from datetime import time
+from dataclasses import dataclass
+from datetime import date, datetime
 
-from babel import Locale, UnknownLocaleError
+from pydantic import ValidationError
+from pydantic_core import ErrorDetails
 
 from app.admin.listings import (
     Choices,
-    HoursFields,
     ListingForm,
     ListingValues,
     OpeningHours,
-    PhoneFields,
     PhoneLine,
-    TextFields,
     TranslatedText,
 )
-from app.directory.files import DAYS, PHONE_NUMBER
-from app.directory.search import postcode_district
+from app.directory.hours import LONDON
+from app.directory.listing import MAX_AGE, Listing, clock_time
 
-EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-WEB_ADDRESS = re.compile(r"^https://[^\s/]+\.[^\s]+$")
-CLOCK_TIME = re.compile(r"^([01]?[0-9]|2[0-3])[:.]([0-5][0-9])(?::[0-5][0-9])?$")
-LANGUAGE_CODE = re.compile(r"^[a-z]{2,3}$")
-PHONE_TYPES = ("voice", "sms")
-MIDNIGHT = time(0)
-MAX_AGE = 120
-MAX_TEXT = 10_000
 Errors = list[tuple[str, str]]
+# Each field's message for a missing or wrong value, and what it is called when too long.
+FIELD_WORDS = {
+    "name": ("Enter the name of the service", "The name"),
+    "summary": ("Enter a one-line summary of what the service does", "The summary"),
+    "description": ("", "The description"),
+    "url": ("Enter the website address starting https://, like https://example.org", ""),
+    "email": ("Enter an email address like name@example.org", ""),
+    "minimum_age": (f"Enter the youngest age as a whole number from 0 to {MAX_AGE}", ""),
+    "maximum_age": (f"Enter the oldest age as a whole number from 0 to {MAX_AGE}", ""),
+    "verification_source": ("Say how the details were checked", "How it was checked"),
+}
+# Rules between fields, by error type: the field the message is shown at, and the message.
+BETWEEN_FIELDS = {
+    "ages_reversed": ("minimum_age", "The youngest age must not be above the oldest age"),
+    "unverified_contact": (
+        "verified",
+        "Tick “Details verified” to show phone numbers or opening hours, or remove them",
+    ),
+}
+# The editor sets the date itself, so the only way it can be wrong is a saved date after today.
+LAST_CHECKED = (
+    "verified",
+    "The details were last checked on a date after today: check them, then use “Details checked "
+    "today”",
+)
+# The order of the form, so the error summary lists problems from the top of the page down.
+FORM_ORDER = (
+    "organization_id",
+    "name",
+    "summary",
+    "description",
+    "url",
+    "email",
+    "minimum_age",
+    "maximum_age",
+    "verification_source",
+    "needs",
+    "areas",
+    "other_languages",
+    "phone",
+    "hours",
+    "verified",
+    "translation",
+)
 
 
 def check_length(errors: Errors, field_id: str, value: str, limit: int, what: str) -> None:
     if len(value) > limit:
-        errors.append((field_id, f"{what} must be {limit} characters or fewer"))
+        errors.append((field_id, _too_long(what, limit)))
 
 
-def _age(errors: Errors, field_id: str, value: str, what: str) -> int | None:
-    if not value:
-        return None
-    # An ASCII pattern, not str.isdigit(), which also accepts digits like '²' that int() refuses.
-    if not re.fullmatch(r"[0-9]{1,3}", value) or int(value) > MAX_AGE:
-        errors.append((field_id, f"Enter the {what} as a whole number from 0 to {MAX_AGE}"))
-        return None
-    return int(value)
-
-
-def _clock(errors: Errors, field_id: str, value: str, message: str) -> time | None:
-    match = CLOCK_TIME.match(value)
-    if not match:
-        errors.append((field_id, message))
-        return None
-    return time(int(match.group(1)), int(match.group(2)))
+def _too_long(what: str, limit: object) -> str:
+    return f"{what} must be {limit} characters or fewer"
 
 
 def _split(value: str) -> list[str]:
     return [part.strip() for part in re.split(r"[,;\n]", value) if part.strip()]
 
 
-def _areas(errors: Errors, value: str) -> tuple[str, ...]:
-    districts = []
-    for part in _split(value):
-        district = postcode_district(part)
-        if district is None:
-            errors.append(("areas", f"“{part[:20]}” is not a postcode district: use ones like LU1"))
-            return ()
-        districts.append(district)
-    return tuple(sorted(set(districts)))
+@dataclass(frozen=True)
+class Submission:
+    """The form as a listing to check, and where each of its rows came from on the form."""
+
+    data: dict[str, object]
+    phone_rows: list[int]  # the form's row of each phone in `data`
+    hours_rows: list[int]
+    ticked: int  # languages ticked on the form; the ones typed in follow them
 
 
-def _languages(errors: Errors, form: ListingForm, choices: Choices) -> tuple[str, ...]:
+def submission(form: ListingForm, choices: Choices, last_checked: date | None) -> Submission:
+    phone_rows = [i for i, row in enumerate(form.phones) if row.number or row.description]
+    hours_rows = [
+        i for i, row in enumerate(form.hours) if row.days or row.opens or row.closes or row.all_day
+    ]
     ticked = [code for code in choices.spoken if code in form.languages]
-    others = []
-    for part in _split(form.other_languages):
-        code = part.lower()
-        try:
-            known = bool(LANGUAGE_CODE.match(code)) and Locale.parse(code) is not None
-        except (ValueError, UnknownLocaleError):
-            known = False
-        if not known:
-            errors.append(
-                ("other_languages", f"“{part[:20]}” is not a language code, like tr or so")
-            )
-            return tuple(ticked)
-        others.append(code)
-    return tuple(dict.fromkeys(ticked + sorted(set(others) - set(ticked))))
+    phones = [form.phones[i] for i in phone_rows]
+    hours = [form.hours[i] for i in hours_rows]
+    data: dict[str, object] = {
+        "name": form.name,
+        "summary": form.summary,
+        "description": form.description,
+        "url": form.url or None,
+        "email": form.email or None,
+        "verified": form.verified,
+        "assured_date": last_checked if form.verified else None,
+        "verification_source": form.verification_source or None,
+        "minimum_age": form.minimum_age or None,
+        "maximum_age": form.maximum_age or None,
+        "needs": form.needs,
+        "areas": _split(form.areas),
+        "languages": ticked + _split(form.other_languages),
+        "phones": [
+            {"number": row.number, "type": row.type, "description": row.description or None}
+            for row in phones
+        ],
+        "hours": [
+            {
+                "days": row.days,
+                "opens": "00:00" if row.all_day else row.opens,
+                "closes": "00:00" if row.all_day else row.closes,
+            }
+            for row in hours
+        ],
+        "translations": {
+            lang: {"name": text.name, "summary": text.summary, "description": text.description}
+            for lang, text in form.translations.items()
+            if lang in choices.translations and (text.name or text.summary or text.description)
+        },
+    }
+    return Submission(data, phone_rows, hours_rows, len(ticked))
 
 
-def _phones(errors: Errors, rows: Iterable[PhoneFields]) -> tuple[PhoneLine, ...]:
-    phones = []
-    for index, row in enumerate(rows):
-        where, n = f"phone-{index}", index + 1
-        if not row.number and not row.description:
-            continue
-        if not row.number:
-            errors.append((f"{where}-number", f"Phone {n}: enter the number, or clear the row"))
-        elif not PHONE_NUMBER.match(row.number):
+def _field_error(error: ErrorDetails, sent: Submission, choices: Choices) -> tuple[str, str]:
+    """The field id and the form's message for one of the model's errors."""
+    kind, loc, typed = error["type"], error["loc"], str(error["input"])[:20]
+    field = str(loc[0])
+    if kind in BETWEEN_FIELDS:
+        return BETWEEN_FIELDS[kind]
+    if field == "assured_date":
+        return LAST_CHECKED
+    if field in FIELD_WORDS:
+        wrong, called = FIELD_WORDS[field]
+        too_long = kind == "string_too_long" and called
+        return field, _too_long(called, error["ctx"]["max_length"]) if too_long else wrong
+    if field == "needs":
+        return f"needs-{next(iter(choices.needs), '')}", "Choose needs from the list"
+    if field == "areas":
+        return "areas", f"“{typed}” is not a postcode district: use ones like LU1"
+    if field == "languages":
+        return "other_languages", f"“{typed}” is not a language code, like tr or so"
+    if field == "phones":
+        return _phone_error(error, sent.phone_rows[int(loc[1])])
+    if field == "hours":
+        return _hours_error(str(loc[2]), sent.hours_rows[int(loc[1])])
+    if field == "translations":
+        lang, part = str(loc[1]), str(loc[2])
+        what = f"The {part} in {choices.translations[lang][0]}"
+        return f"translation-{lang}-{part}", _too_long(what, error["ctx"]["max_length"])
+    # Not reached while the form sends what `submission` builds; shown rather than lost if it is.
+    return field, error["msg"]
+
+
+def _phone_error(error: ErrorDetails, row: int) -> tuple[str, str]:
+    where, n, part = f"phone-{row}", row + 1, str(error["loc"][2])
+    if part == "type":
+        return f"{where}-type-voice", f"Phone {n}: choose calls or text messages"
+    if part == "description":
+        return f"{where}-description", _too_long(f"Phone {n}: the description", 255)
+    if error["type"] == "string_too_short":
+        return f"{where}-number", f"Phone {n}: enter the number, or clear the row"
+    return (
+        f"{where}-number",
+        f"Phone {n}: enter the number with digits and spaces only, like 0800 1111",
+    )
+
+
+def _hours_error(part: str, row: int) -> tuple[str, str]:
+    where, n = f"hours-{row}", row + 1
+    if part == "days":
+        return f"{where}-days-MO", f"Opening hours {n}: choose the days"
+    if part == "opens":
+        return f"{where}-opens", f"Opening hours {n}: enter when it opens, like 09:30"
+    return f"{where}-closes", f"Opening hours {n}: enter when it closes, like 17:00"
+
+
+def _same_times(form: ListingForm, sent: Submission) -> Errors:
+    errors = []
+    for index in sent.hours_rows:
+        row = form.hours[index]
+        opens = clock_time(row.opens)
+        if not row.all_day and opens is not None and opens == clock_time(row.closes):
             errors.append(
                 (
-                    f"{where}-number",
-                    f"Phone {n}: enter the number with digits and spaces only, like 0800 1111",
+                    f"hours-{index}-closes",
+                    f"Opening hours {index + 1}: it cannot open and close at the same time. "
+                    "If it is open all day, tick “Open 24 hours”",
                 )
             )
-        if row.type not in PHONE_TYPES:
-            errors.append((f"{where}-type-voice", f"Phone {n}: choose calls or text messages"))
-        check_length(
-            errors, f"{where}-description", row.description, 255, f"Phone {n}: the description"
-        )
-        phones.append(PhoneLine(row.number, row.type, row.description or None))
-    return tuple(phones)
+    return errors
 
 
-def _hours(errors: Errors, rows: Iterable[HoursFields]) -> tuple[OpeningHours, ...]:
-    hours = []
-    for index, row in enumerate(rows):
-        where, n = f"hours-{index}", index + 1
-        if not (row.days or row.opens or row.closes or row.all_day):
-            continue
-        days = tuple(day for day in DAYS if day in row.days)
-        if not days or len(days) != len(set(row.days)):
-            errors.append((f"{where}-days-MO", f"Opening hours {n}: choose the days"))
-        if row.all_day:
-            opens: time | None = MIDNIGHT
-            closes: time | None = MIDNIGHT
-        else:
-            opens = _clock(
-                errors,
-                f"{where}-opens",
-                row.opens,
-                f"Opening hours {n}: enter when it opens, like 09:30",
-            )
-            closes = _clock(
-                errors,
-                f"{where}-closes",
-                row.closes,
-                f"Opening hours {n}: enter when it closes, like 17:00",
-            )
-            # Equal times mean 24 hours in the data, which is easy to type by mistake.
-            if opens is not None and opens == closes:
-                errors.append(
-                    (
-                        f"{where}-closes",
-                        f"Opening hours {n}: it cannot open and close at the same time. "
-                        "If it is open all day, tick “Open 24 hours”",
-                    )
-                )
-        if days and opens is not None and closes is not None:
-            hours.append(OpeningHours(days, opens, closes))
-    return tuple(sorted(hours, key=lambda item: item.sort_key))
+def _form_position(field_id: str) -> tuple[int, int]:
+    prefix, _, rest = field_id.partition("-")
+    row = rest.split("-", 1)[0] if prefix in ("phone", "hours") else "0"
+    return FORM_ORDER.index(prefix), int(row)
 
 
-def _translations(errors: Errors, form: ListingForm, choices: Choices) -> dict[str, TranslatedText]:
-    translations = {}
-    for lang, (language_name, _direction) in choices.translations.items():
-        text = form.translations.get(lang, TextFields())
-        check_length(
-            errors, f"translation-{lang}-name", text.name, 255, f"The name in {language_name}"
-        )
-        check_length(
-            errors,
-            f"translation-{lang}-summary",
-            text.summary,
-            300,
-            f"The summary in {language_name}",
-        )
-        check_length(
-            errors,
-            f"translation-{lang}-description",
-            text.description,
-            MAX_TEXT,
-            f"The description in {language_name}",
-        )
-        if text.name or text.summary or text.description:
-            translations[lang] = TranslatedText(text.name, text.summary, text.description)
-    return translations
+def validate(
+    form: ListingForm, choices: Choices, saved: ListingValues | None, at: datetime
+) -> tuple[ListingValues | None, Errors]:
+    """Check a submitted listing. Returns clean values, or None and each problem by field id.
 
-
-def validate(form: ListingForm, choices: Choices) -> tuple[ListingValues | None, Errors]:
-    """Check a submitted listing. Returns clean values, or None and each problem by field id."""
+    `saved` is the listing as it was (None for a new one); `at` is now. Ticking "Details verified"
+    on a listing that was not verified dates the check today; an unticked listing has no date.
+    """
+    today = at.astimezone(LONDON).date()
+    last_checked = saved.assured_date if saved and saved.verified else None
+    sent = submission(form, choices, last_checked or today)
     errors: Errors = []
     if form.organization_id not in choices.organizations:
         errors.append(("organization_id", "Choose the organisation that runs this service"))
-    if not form.name:
-        errors.append(("name", "Enter the name of the service"))
-    check_length(errors, "name", form.name, 255, "The name")
-    if not form.summary:
-        errors.append(("summary", "Enter a one-line summary of what the service does"))
-    check_length(errors, "summary", form.summary, 300, "The summary")
-    check_length(errors, "description", form.description, MAX_TEXT, "The description")
-    if form.url and (not WEB_ADDRESS.match(form.url) or len(form.url) > 500):
-        errors.append(
-            ("url", "Enter the website address starting https://, like https://example.org")
+    listing = None
+    try:
+        listing = Listing.model_validate(
+            sent.data, context={"needs": set(choices.needs), "today": today}
         )
-    if form.email and (not EMAIL.match(form.email) or len(form.email) > 255):
-        errors.append(("email", "Enter an email address like name@example.org"))
-    low = _age(errors, "minimum_age", form.minimum_age, "youngest age")
-    high = _age(errors, "maximum_age", form.maximum_age, "oldest age")
-    if low is not None and high is not None and low > high:
-        errors.append(("minimum_age", "The youngest age must not be above the oldest age"))
-    if form.verified and not form.verification_source:
-        errors.append(("verification_source", "Say how the details were checked"))
-    check_length(errors, "verification_source", form.verification_source, 500, "How it was checked")
-    unknown = [code for code in form.needs if code not in choices.needs]
-    if unknown:
-        errors.append((f"needs-{next(iter(choices.needs), '')}", "Choose needs from the list"))
-    areas = _areas(errors, form.areas)
-    languages = _languages(errors, form, choices)
-    phones = _phones(errors, form.phones)
-    hours = _hours(errors, form.hours)
-    # The same rule as the listing files: never show an unchecked number to a young person.
-    if not form.verified and (phones or hours):
-        errors.append(
-            (
-                "verified",
-                "Tick “Details verified” to show phone numbers or opening hours, or remove them",
-            )
-        )
-    translations = _translations(errors, form, choices)
-    if errors:
-        return None, errors
+    except ValidationError as error:
+        errors += [_field_error(item, sent, choices) for item in error.errors()]
+    errors += _same_times(form, sent)
+    if errors or listing is None:
+        shown: dict[str, str] = {}  # the first problem of each field, as the form did before
+        for field_id, message in sorted(errors, key=lambda item: _form_position(item[0])):
+            shown.setdefault(field_id, message)
+        return None, list(shown.items())
+    return _values(listing, form, choices, sent.ticked), []
+
+
+def _values(listing: Listing, form: ListingForm, choices: Choices, ticked: int) -> ListingValues:
+    languages = listing.languages
+    hours = [OpeningHours(h.ordered_days, h.opens, h.closes) for h in listing.hours]
     return ListingValues(
         organization_id=uuid.UUID(form.organization_id),
-        name=form.name,
-        summary=form.summary,
-        description=form.description,
-        url=form.url or None,
-        email=form.email or None,
-        minimum_age=low,
-        maximum_age=high,
-        verified=form.verified,
-        verification_source=form.verification_source or None,
-        needs=tuple(code for code in choices.needs if code in form.needs),
-        areas=areas,
-        languages=languages,
-        phones=phones,
-        hours=hours,
-        translations=translations,
-    ), []
+        name=listing.name,
+        summary=listing.summary,
+        description=listing.description,
+        url=listing.url,
+        email=listing.email,
+        minimum_age=listing.minimum_age,
+        maximum_age=listing.maximum_age,
+        verified=listing.verified,
+        assured_date=listing.assured_date,
+        verification_source=listing.verification_source,
+        needs=tuple(code for code in choices.needs if code in listing.needs),
+        areas=tuple(sorted({area.code for area in listing.area_codes})),
+        languages=tuple(
+            dict.fromkeys(
+                languages[:ticked] + sorted(set(languages[ticked:]) - set(languages[:ticked]))
+            )
+        ),
+        phones=tuple(PhoneLine(p.number, p.type, p.description) for p in listing.phones),
+        hours=tuple(sorted(hours, key=lambda item: item.sort_key)),
+        translations={
+            lang: TranslatedText(text.name or "", text.summary or "", text.description or "")
+            for lang, text in listing.translations.items()
+        },
+    )

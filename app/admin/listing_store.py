@@ -108,6 +108,7 @@ def values_of(service: Service) -> ListingValues:
         minimum_age=service.minimum_age,
         maximum_age=service.maximum_age,
         verified=service.verified,
+        assured_date=service.assured_date,
         verification_source=service.verification_source,
         needs=tuple(sorted(attribute.taxonomy_term.code for attribute in service.attributes)),
         areas=tuple(sorted({area.code for area in service.service_areas})),
@@ -246,10 +247,8 @@ def save_listing(
     service.minimum_age = values.minimum_age
     service.maximum_age = values.maximum_age
     service.verified = values.verified
+    service.assured_date = values.assured_date
     service.verification_source = values.verification_source
-    if values.verified and service.assured_date is None:
-        # A verified listing with no date reads "not yet confirmed" to the public.
-        service.assured_date = at.astimezone(LONDON).date()
     _mark_edited(service, at)
     bump_directory_revision(db)
     _replace_children(db, service, values)

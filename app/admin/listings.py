@@ -2,13 +2,14 @@
 
 A listing has three shapes. `ListingForm` is what the page shows, exactly as typed, so a form with
 errors comes back with everything the editor wrote. `ListingValues` is the checked, normalised
-listing (`listing_checks.validate` turns one into the other). The `Service` row and its children
-are built from `ListingValues` in `listing_store`, and history compares two `ListingValues`.
+listing (`listing_checks.validate` turns one into the other, by the rules of
+`app.directory.listing.Listing`). The `Service` row and its children are built from
+`ListingValues` in `listing_store`, and history compares two `ListingValues`.
 """
 
 import uuid
 from dataclasses import dataclass, field
-from datetime import time
+from datetime import date, time
 from typing import Any, Protocol
 
 from app.directory.hours import DAY_CODES
@@ -112,6 +113,7 @@ class ListingValues:
     minimum_age: int | None
     maximum_age: int | None
     verified: bool
+    assured_date: date | None  # the day the details were last checked: only if verified
     verification_source: str | None
     needs: tuple[str, ...]
     areas: tuple[str, ...]

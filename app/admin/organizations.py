@@ -7,7 +7,8 @@ from sqlalchemy import case
 from sqlmodel import Session, col, func, select
 
 from app.admin.access import Staff
-from app.admin.listing_checks import MAX_TEXT, WEB_ADDRESS, Errors, check_length
+from app.admin.listing_checks import Errors, check_length
+from app.directory.listing import MAX_TEXT, WEB_ADDRESS
 from app.directory.revision import bump_directory_revision
 from app.models import Organization, ProblemReport, Service
 

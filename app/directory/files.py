@@ -1,108 +1,38 @@
 """Listing files in `content/services/`: their schema, and reading them with clear errors.
 
-Each service file is validated by a pydantic model, so a typo in a file names the file, the field
-and what is wrong, and nothing is imported until every file is right.
+Each service file is a `Listing` (`app.directory.listing`, the rules the editor keeps too) with its
+id and organisation, so a typo in a file names the file, the field and what is wrong, and nothing
+is imported until every file is right.
 """
 
-import re
 import uuid
-from datetime import date, time
 from pathlib import Path
-from typing import Annotated, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import Field, ValidationError
 
+from app.directory.listing import MAX_TEXT, Listing, Strict, WebAddress
 from app.settings import ConfigurationError
-
-Day = Literal["MO", "TU", "WE", "TH", "FR", "SA", "SU"]
-DAYS: tuple[Day, ...] = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
-PHONE_NUMBER = re.compile(r"^\+?[0-9][0-9 ]{1,20}$")
-
-
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
 
 class OrganizationFile(Strict):
     id: uuid.UUID
     name: str = Field(min_length=1, max_length=255)
-    description: str = ""
-    website: Annotated[str, Field(pattern=r"^https://")] | None = None
+    description: str = Field(default="", max_length=MAX_TEXT)
+    website: WebAddress | None = None
 
 
-class PhoneFile(Strict):
-    number: str
-    type: Literal["voice", "sms"] = "voice"
-    description: str | None = None
+class ListedIn(Strict):
+    """What a file says about a listing beyond the listing itself: its id and organisation."""
 
-    @field_validator("number")
-    @classmethod
-    def _number(cls, value: str) -> str:
-        if not PHONE_NUMBER.match(value):
-            raise ValueError("a phone number has digits and spaces only, like '0800 1111'")
-        return value
-
-
-class HoursFile(Strict):
-    """Opening hours for some days. `closes` before `opens` runs past midnight; equal: 24 hours."""
-
-    days: list[Day] = Field(min_length=1)
-    opens: time
-    closes: time
-    description: str | None = None
-
-
-class AreaFile(Strict):
-    code: str
-    name: str | None = None
-
-    @field_validator("code")
-    @classmethod
-    def _code(cls, value: str) -> str:
-        return value.upper().replace(" ", "")
-
-
-class TranslationFile(Strict):
-    name: str | None = None
-    summary: str | None = None
-    description: str | None = None
-
-
-class ServiceFile(Strict):
     id: uuid.UUID
     organization: OrganizationFile
-    name: str = Field(min_length=1, max_length=255)
-    summary: str = Field(min_length=1, max_length=300)
-    description: str = ""
-    url: Annotated[str, Field(pattern=r"^https://")] | None = None
-    verified: bool
-    assured_date: date | None = None
-    verification_source: str | None = None
-    minimum_age: int | None = Field(default=None, ge=0, le=120)
-    maximum_age: int | None = Field(default=None, ge=0, le=120)
-    needs: list[str] = Field(default_factory=list)
-    areas: list[AreaFile | str] = Field(default_factory=list)
-    languages: list[str] = Field(default_factory=lambda: ["en"])
-    phones: list[PhoneFile] = Field(default_factory=list)
-    hours: list[HoursFile] = Field(default_factory=list)
-    translations: dict[str, TranslationFile] = Field(default_factory=dict)
+
+
+# Bases in this order keep the fields in the order they have always been dumped in: `id` and
+# `organization` first, then the listing, then `published`. The dump is the file's fingerprint.
+class ServiceFile(Listing, ListedIn):
     published: bool = True
-
-    @model_validator(mode="after")
-    def _consistent(self) -> "ServiceFile":
-        if self.verified and not (self.assured_date and self.verification_source):
-            raise ValueError("a verified listing needs assured_date and verification_source")
-        if not self.verified and (self.phones or self.hours):
-            raise ValueError("an unverified listing must not give phone numbers or hours")
-        ages = (self.minimum_age, self.maximum_age)
-        if ages[0] is not None and ages[1] is not None and ages[0] > ages[1]:
-            raise ValueError("minimum_age is above maximum_age")
-        return self
-
-    @property
-    def area_codes(self) -> list[AreaFile]:
-        return [area if isinstance(area, AreaFile) else AreaFile(code=area) for area in self.areas]
 
 
 class TermFile(Strict):
@@ -156,21 +86,16 @@ def read_listing_files(services_dir: Path) -> tuple[NeedsFile, list[ServiceFile]
     except (OSError, ValueError) as error:
         detail = _describe(error) if isinstance(error, ValidationError) else str(error)
         problems.append(f"{services_dir / 'needs.yaml'}: {detail}")
+    context = {} if needs is None else {"needs": {term.code for term in needs.terms}}
     services: list[ServiceFile] = []
     for path in sorted(services_dir.glob("*.yaml")):
         if path.name == "needs.yaml":
             continue
         try:
-            services.append(ServiceFile.model_validate(_read_yaml(path)))
+            services.append(ServiceFile.model_validate(_read_yaml(path), context=context))
         except ValueError as error:
             detail = _describe(error) if isinstance(error, ValidationError) else str(error)
             problems.append(f"{path}: {detail}")
-    if needs is not None:
-        codes = {term.code for term in needs.terms}
-        for service in services:
-            unknown = sorted(set(service.needs) - codes)
-            if unknown:
-                problems.append(f"service {service.name}: unknown needs {unknown}")
     seen: dict[uuid.UUID, str] = {}
     for service in services:
         if service.id in seen:

@@ -14,7 +14,7 @@ from babel import Locale, UnknownLocaleError
 from sqlalchemy import delete
 from sqlmodel import Session, SQLModel, select
 
-from app.directory.files import DAYS, NeedsFile, ServiceFile
+from app.directory.files import NeedsFile, ServiceFile
 from app.directory.revision import bump_directory_revision
 from app.models import (
     Attribute,
@@ -146,8 +146,9 @@ def _fill_service(service: Service, listing: ServiceFile, digest: str) -> None:
     service.summary = listing.summary
     service.description = listing.description
     service.url = listing.url
+    service.email = listing.email
     service.verified = listing.verified
-    service.assured_date = listing.assured_date if listing.verified else None
+    service.assured_date = listing.assured_date
     service.verification_source = listing.verification_source
     service.minimum_age = listing.minimum_age
     service.maximum_age = listing.maximum_age
@@ -185,12 +186,11 @@ def _add_children(session: Session, listing: ServiceFile, terms: dict[str, uuid.
                 )
             )
     for index, hours in enumerate(listing.hours):
-        days = ",".join(day for day in DAYS if day in hours.days)
         rows.append(
             Schedule(
                 id=child_id(sid, "schedule", index),
                 service_id=sid,
-                byday=days,
+                byday=",".join(hours.ordered_days),
                 opens_at=hours.opens,
                 closes_at=hours.closes,
                 description=hours.description,

@@ -1,15 +1,15 @@
-"""Rows as Open Referral UK (HSDS 3.0 UK profile) JSON objects: plain functions, no database access.
+"""Rows as Open Referral UK (HSDS 3.0 UK profile) objects: plain functions, no database access.
 
-Callers load every relationship a function reads before calling it (see `app/routes/api.py`), so
-turning a page of rows into JSON never runs a query. Optional fields without a value are left out
-rather than sent as null or "", as the Open Referral UK compliance rules ask.
+Each function builds one of the models in `app.directory.oruk_objects` from a row; the API sends
+it with `to_json`, which leaves out optional fields without a value. Callers load every
+relationship a function reads before calling it (see `app/routes/api.py`), so turning a page of
+rows into JSON never runs a query.
 """
 
 import math
-from collections.abc import Iterable, Mapping
-from datetime import UTC, date, datetime, time
-from typing import Any
+from datetime import time
 
+from app.directory import oruk_objects as hsds
 from app.models import (
     Address,
     Attribute,
@@ -26,8 +26,6 @@ from app.models import (
     TaxonomyTerm,
 )
 
-JSONObject = dict[str, Any]
-
 DAY_NAMES = {
     "MO": "Monday",
     "TU": "Tuesday",
@@ -42,39 +40,6 @@ DAY_ORDER = list(DAY_NAMES)
 PHONE_TYPES = {"sms": "text"}
 SCHEDULE_NOTE = "Times are UK local time (Europe/London)."
 AREA_KINDS = {"postcode_district": "Postcode district", "ward": "Ward"}
-ADDRESS_REQUIRED = (
-    "id",
-    "address_1",
-    "city",
-    "state_province",
-    "postal_code",
-    "country",
-    "address_type",
-)
-
-
-def _present(fields: Mapping[str, Any], *, required: Iterable[str] = ()) -> JSONObject:
-    """Drop optional fields that have no value; keep required ones even when empty."""
-    keep = set(required)
-    return {key: value for key, value in fields.items() if key in keep or value not in (None, "")}
-
-
-def _str(value: object) -> str | None:
-    return None if value is None else str(value)
-
-
-def iso_datetime(value: datetime) -> str:
-    """ISO 8601 in UTC with milliseconds. SQLite hands back naive datetimes: they are UTC."""
-    aware = value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-    return aware.isoformat(timespec="milliseconds").replace("+00:00", "Z")
-
-
-def iso_date(value: date | None) -> str | None:
-    return None if value is None else value.isoformat()
-
-
-def iso_time(value: time) -> str:
-    return value.strftime("%H:%M:%S")
 
 
 # --- hours in plain English -------------------------------------------------------------------
@@ -121,175 +86,150 @@ def describe_hours(schedule: Schedule) -> str:
 # --- one object each ----------------------------------------------------------------------------
 
 
-def organization(row: Organization) -> JSONObject:
-    fields: JSONObject = {
-        "id": str(row.id),
-        "name": row.name,
-        "description": row.description,
-        "email": row.email,
-        "website": row.website,
-    }
-    return _present(fields, required=("id", "name", "description"))
+def organization(row: Organization) -> hsds.Organization:
+    return hsds.Organization(
+        id=row.id,
+        name=row.name,
+        description=row.description,
+        email=row.email,
+        website=row.website,
+    )
 
 
-def phone(row: Phone) -> JSONObject:
-    fields: JSONObject = {
-        "id": str(row.id),
-        "contact_id": str(row.contact_id),
-        "number": row.number,
-        "type": PHONE_TYPES.get(row.type, row.type),
-        "description": row.description,
-        "languages": [],
-    }
-    return _present(fields, required=("id", "number"))
+def phone(row: Phone) -> hsds.Phone:
+    return hsds.Phone(
+        id=row.id,
+        contact_id=row.contact_id,
+        number=row.number,
+        type=PHONE_TYPES.get(row.type, row.type),
+        description=row.description,
+    )
 
 
-def contact(row: Contact) -> JSONObject:
+def contact(row: Contact) -> hsds.Contact:
     phones = sorted(row.phones, key=lambda item: (item.position, str(item.id)))
-    fields: JSONObject = {
-        "id": str(row.id),
-        "service_id": str(row.service_id),
-        "name": row.name,
-        "phones": [phone(item) for item in phones],
-        "attributes": [],
-    }
-    return _present(fields, required=("id",))
+    return hsds.Contact(
+        id=row.id,
+        service_id=row.service_id,
+        name=row.name,
+        phones=[phone(item) for item in phones],
+    )
 
 
-def schedule(row: Schedule) -> JSONObject:
-    fields: JSONObject = {
-        "id": str(row.id),
-        "service_id": str(row.service_id),
-        "freq": row.freq,
-        "interval": 1,
-        "byday": row.byday,
-        "opens_at": iso_time(row.opens_at),
-        "closes_at": iso_time(row.closes_at),
-        "description": row.description or describe_hours(row),
-        "notes": SCHEDULE_NOTE,
-    }
-    return _present(fields, required=("id",))
+def schedule(row: Schedule) -> hsds.Schedule:
+    return hsds.Schedule(
+        id=row.id,
+        service_id=row.service_id,
+        freq=row.freq,
+        interval=1,
+        byday=row.byday,
+        opens_at=row.opens_at,
+        closes_at=row.closes_at,
+        description=row.description or describe_hours(row),
+        notes=SCHEDULE_NOTE,
+    )
 
 
-def service_area(row: ServiceArea) -> JSONObject:
+def service_area(row: ServiceArea) -> hsds.ServiceArea:
     kind = AREA_KINDS.get(row.extent_type or "")
-    fields: JSONObject = {
-        "id": str(row.id),
-        "service_id": str(row.service_id),
-        "name": row.name,
+    return hsds.ServiceArea(
+        id=row.id,
+        service_id=row.service_id,
+        name=row.name,
         # A postcode district or ward is named, not drawn: HSDS calls such an extent "text".
-        "extent": row.code,
-        "extent_type": "text",
-        "service_area": f"{kind} {row.code}" if kind else row.name,
-    }
-    return _present(fields, required=("id",))
+        extent=row.code,
+        extent_type="text",
+        service_area=f"{kind} {row.code}" if kind else row.name,
+    )
 
 
-def language(row: Language) -> JSONObject:
-    fields: JSONObject = {
-        "id": str(row.id),
-        "service_id": str(row.service_id),
-        "name": row.name,
-        "code": row.code,
-    }
-    return _present(fields, required=("id",))
+def language(row: Language) -> hsds.Language:
+    return hsds.Language(id=row.id, service_id=row.service_id, name=row.name, code=row.code)
 
 
-def taxonomy(row: Taxonomy) -> JSONObject:
-    fields: JSONObject = {
-        "id": str(row.id),
-        "name": row.name,
-        "description": row.description,
-        "uri": row.uri,
-        "version": row.version,
-    }
-    return _present(fields, required=("id", "name", "description"))
+def taxonomy(row: Taxonomy) -> hsds.Taxonomy:
+    return hsds.Taxonomy(
+        id=row.id, name=row.name, description=row.description, uri=row.uri, version=row.version
+    )
 
 
-def taxonomy_term(row: TaxonomyTerm) -> JSONObject:
+def taxonomy_term(row: TaxonomyTerm) -> hsds.TaxonomyTerm:
     """Needs `row.taxonomy` loaded: `taxonomy` names the vocabulary the term comes from."""
-    fields: JSONObject = {
-        "id": str(row.id),
-        "code": row.code,
-        "name": row.name,
-        "description": row.description,
-        "parent_id": _str(row.parent_id),
-        "taxonomy": row.taxonomy.uri or row.taxonomy.name,
-        "taxonomy_id": str(row.taxonomy_id),
-        "term": row.name,
-    }
-    return _present(fields, required=("id", "name", "description", "taxonomy"))
+    return hsds.TaxonomyTerm(
+        id=row.id,
+        code=row.code,
+        name=row.name,
+        description=row.description,
+        parent_id=row.parent_id,
+        taxonomy=row.taxonomy.uri or row.taxonomy.name,
+        taxonomy_id=row.taxonomy_id,
+        term=row.name,
+    )
 
 
-def attribute(row: Attribute) -> JSONObject:
-    fields: JSONObject = {
-        "id": str(row.id),
-        "link_id": str(row.link_id),
-        "link_type": row.link_type,
-        "link_entity": row.link_entity,
-        "taxonomy_term_id": str(row.taxonomy_term_id),
-        "taxonomy_term": taxonomy_term(row.taxonomy_term),
-    }
-    return _present(fields, required=("id",))
+def attribute(row: Attribute) -> hsds.Attribute:
+    return hsds.Attribute(
+        id=row.id,
+        link_id=row.link_id,
+        link_type=row.link_type,
+        link_entity=row.link_entity,
+        taxonomy_term_id=row.taxonomy_term_id,
+        taxonomy_term=taxonomy_term(row.taxonomy_term),
+    )
 
 
-def address(row: Address) -> JSONObject:
-    fields: JSONObject = {
-        "id": str(row.id),
-        "location_id": str(row.location_id),
-        "address_1": row.address_1,
-        "city": row.city,
-        "region": row.region,
-        "state_province": row.state_province,
-        "postal_code": row.postal_code,
-        "country": row.country,
-        "address_type": row.address_type,
-    }
-    return _present(fields, required=ADDRESS_REQUIRED)
+def address(row: Address) -> hsds.Address:
+    return hsds.Address(
+        id=row.id,
+        location_id=row.location_id,
+        address_1=row.address_1,
+        city=row.city,
+        region=row.region,
+        state_province=row.state_province,
+        postal_code=row.postal_code,
+        country=row.country,
+        address_type=row.address_type,
+    )
 
 
-def location_summary(row: Location) -> JSONObject:
-    """The location's own fields: what a list of service_at_locations carries."""
-    fields: JSONObject = {
-        "id": str(row.id),
+def _location_fields(row: Location) -> dict[str, object]:
+    return {
+        "id": row.id,
         "location_type": row.location_type,
         "name": row.name,
         "description": row.description,
         "latitude": row.latitude,
         "longitude": row.longitude,
     }
-    return _present(fields, required=("id", "location_type"))
 
 
-def location(row: Location) -> JSONObject:
+def location_summary(row: Location) -> hsds.LocationSummary:
+    return hsds.LocationSummary.model_validate(_location_fields(row))
+
+
+def location(row: Location) -> hsds.Location:
     addresses = sorted(row.addresses, key=lambda item: str(item.id))
-    return {
-        **location_summary(row),
-        "addresses": [address(item) for item in addresses],
-        "accessibility": [],
-        "attributes": [],
-    }
+    return hsds.Location.model_validate(
+        _location_fields(row) | {"addresses": [address(item) for item in addresses]}
+    )
 
 
-def service_at_location_in_service(row: ServiceAtLocation) -> JSONObject:
-    """As nested in a full service: the location in full, the service implied."""
-    fields: JSONObject = {
-        "id": str(row.id),
-        "service_id": str(row.service_id),
-        "location_id": str(row.location_id),
-        "location": location(row.location),
-    }
-    return _present(fields, required=("id",))
+def service_at_location_in_service(row: ServiceAtLocation) -> hsds.ServiceAtLocationInService:
+    return hsds.ServiceAtLocationInService(
+        id=row.id,
+        service_id=row.service_id,
+        location_id=row.location_id,
+        location=location(row.location),
+    )
 
 
 # --- services -----------------------------------------------------------------------------------
 
 
-def service_summary(row: Service) -> JSONObject:
-    """One item of a list of services (`service_list.json`): one-to-one fields only."""
-    fields: JSONObject = {
-        "id": str(row.id),
-        "organization_id": str(row.organization_id),
+def _summary_fields(row: Service) -> dict[str, object]:
+    return {
+        "id": row.id,
+        "organization_id": row.organization_id,
         "name": row.name,
         # Listings keep the one-line summary apart; HSDS 3.0 has only a description.
         "description": row.description or row.summary,
@@ -298,12 +238,16 @@ def service_summary(row: Service) -> JSONObject:
         "status": row.status,
         "minimum_age": row.minimum_age,
         "maximum_age": row.maximum_age,
-        "assured_date": iso_date(row.assured_date) if row.verified else None,
+        "assured_date": row.assured_date if row.verified else None,
         "alert": row.alert,
-        "last_modified": iso_datetime(row.last_modified),
+        "last_modified": row.last_modified,
         "organization": organization(row.organization),
     }
-    return _present(fields, required=("id", "name", "status"))
+
+
+def service_summary(row: Service) -> hsds.ServiceSummary:
+    """One item of a list of services (`service_list.json`): one-to-one fields only."""
+    return hsds.ServiceSummary.model_validate(_summary_fields(row))
 
 
 def _day_key(row: Schedule) -> tuple[int, time, str]:
@@ -312,13 +256,12 @@ def _day_key(row: Schedule) -> tuple[int, time, str]:
     return position, row.opens_at, str(row.id)
 
 
-def full_service(row: Service) -> JSONObject:
+def full_service(row: Service) -> hsds.Service:
     """A fully nested service (`service.json`). Children are sorted so the ETag is stable."""
     attributes = sorted(
         row.attributes, key=lambda item: (item.taxonomy_term.position, str(item.id))
     )
-    return {
-        **service_summary(row),
+    children = {
         "contacts": [contact(item) for item in sorted(row.contacts, key=lambda item: str(item.id))],
         "schedules": [schedule(item) for item in sorted(row.schedules, key=_day_key)],
         "service_areas": [
@@ -331,45 +274,46 @@ def full_service(row: Service) -> JSONObject:
         ],
         "languages": [language(item) for item in sorted(row.languages, key=lambda item: item.code)],
         "attributes": [attribute(item) for item in attributes],
-        "funding": [],
-        "cost_options": [],
     }
+    return hsds.Service.model_validate(_summary_fields(row) | children)
 
 
-def service_at_location_summary(row: ServiceAtLocation, service: Service) -> JSONObject:
+def service_at_location_summary(
+    row: ServiceAtLocation, service: Service
+) -> hsds.ServiceAtLocationSummary:
     """One item of a list of service_at_locations (`service_at_location_list.json`)."""
-    return {
-        "id": str(row.id),
-        "service_id": str(row.service_id),
-        "location_id": str(row.location_id),
-        "location": location_summary(row.location),
-        "service": service_summary(service),
-    }
+    return hsds.ServiceAtLocationSummary(
+        id=row.id,
+        service_id=row.service_id,
+        location_id=row.location_id,
+        location=location_summary(row.location),
+        service=service_summary(service),
+    )
 
 
-def full_service_at_location(row: ServiceAtLocation, service: Service) -> JSONObject:
+def full_service_at_location(row: ServiceAtLocation, service: Service) -> hsds.ServiceAtLocation:
     """A service at one location, both fully nested (the UK profile's service_at_location)."""
-    return {
-        "id": str(row.id),
-        "service_id": str(row.service_id),
-        "location_id": str(row.location_id),
-        "location": location(row.location),
-        "service": full_service(service),
-    }
+    return hsds.ServiceAtLocation(
+        id=row.id,
+        service_id=row.service_id,
+        location_id=row.location_id,
+        location=location(row.location),
+        service=full_service(service),
+    )
 
 
 def page_envelope(
-    page_number: int, per_page: int, total: int, contents: list[JSONObject]
-) -> JSONObject:
+    page_number: int, per_page: int, total: int, contents: list[hsds.Item]
+) -> hsds.Page[hsds.Item]:
     """The paginated envelope of every list endpoint (the `Page` schema)."""
     total_pages = math.ceil(total / per_page)
-    return {
-        "total_items": total,
-        "total_pages": total_pages,
-        "page_number": page_number,
-        "size": len(contents),
-        "first_page": page_number == 1,
-        "last_page": page_number >= total_pages,
-        "empty": not contents,
-        "contents": contents,
-    }
+    return hsds.Page(
+        total_items=total,
+        total_pages=total_pages,
+        page_number=page_number,
+        size=len(contents),
+        first_page=page_number == 1,
+        last_page=page_number >= total_pages,
+        empty=not contents,
+        contents=contents,
+    )

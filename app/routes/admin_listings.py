@@ -150,10 +150,11 @@ def create_listing(
 ) -> Response:
     choices = _choices(request, db)
     form = read_form(submitted, choices)
-    values, errors = validate(form, choices)
+    at = staff.now
+    values, errors = validate(form, choices, None, at)
     if values is None:
         return _listing_form_page(request, staff, choices, form, None, errors)
-    service = save_listing(db, None, values, choices, staff, staff.now)
+    service = save_listing(db, None, values, choices, staff, at)
     db.commit()
     return redirect(f"/admin/listings/{service.id}?done=created")
 
@@ -173,10 +174,11 @@ def update_listing(
     service = _listing_or_404(db, service_id)
     choices = _choices(request, db)
     form = read_form(submitted, choices)
-    values, errors = validate(form, choices)
+    at = staff.now
+    values, errors = validate(form, choices, values_of(service), at)
     if values is None:
         return _listing_form_page(request, staff, choices, form, service, errors)
-    save_listing(db, service, values, choices, staff, staff.now)
+    save_listing(db, service, values, choices, staff, at)
     db.commit()
     return redirect(f"/admin/listings/{service_id}?done=saved")
 

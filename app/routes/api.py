@@ -29,6 +29,7 @@ from sqlmodel import Session, col, select
 
 from app.context import SessionDep, SettingsDep
 from app.directory import oruk, oruk_schemas
+from app.directory.oruk_objects import Item, OpenReferralObject, Page, ServiceSummary
 from app.directory.oruk_queries import (
     PageRequest,
     ServiceFilters,
@@ -112,8 +113,13 @@ router = APIRouter(
 )
 
 
-def paginated(page: PageRequest, total: int, contents: list[oruk.JSONObject]) -> Response:
-    return JSONResponse(oruk.page_envelope(page.number, page.size, total, contents))
+def sent(body: OpenReferralObject) -> Response:
+    """The object's JSON, serialised once: a cached answer keeps these bytes (`api_cache`)."""
+    return Response(body.to_json(), media_type="application/json")
+
+
+def paginated(page: PageRequest, total: int, contents: list[Item]) -> Response:
+    return sent(oruk.page_envelope(page.number, page.size, total, contents))
 
 
 def schema_response(schema: str, *, in_pages: bool = False) -> dict[int | str, dict[str, Any]]:
@@ -147,10 +153,12 @@ async def about(settings: SettingsDep) -> Response:
 )
 def list_services(session: SessionDep, page: PageDep, filters: FiltersDep) -> Response:
     """Services with their one-to-one fields, filtered and paginated."""
-    return JSONResponse(services_page(session, page, filters))
+    return sent(services_page(session, page, filters))
 
 
-def services_page(session: Session, page: PageRequest, filters: ServiceFilters) -> oruk.JSONObject:
+def services_page(
+    session: Session, page: PageRequest, filters: ServiceFilters
+) -> Page[ServiceSummary]:
     conditions = service_conditions(filters)
     total = session.exec(select(func.count()).select_from(Service).where(*conditions)).one()
     rows = session.exec(
@@ -180,7 +188,7 @@ def get_service(id: str, session: SessionDep) -> Response:
     ).first()
     if row is None:
         raise ApiError(404, f"No service with id {id!r}")
-    return JSONResponse(oruk.full_service(row))
+    return sent(oruk.full_service(row))
 
 
 @router.get(
@@ -209,7 +217,7 @@ def get_taxonomy(id: str, session: SessionDep) -> Response:
     row = session.get(Taxonomy, parse_id(id, "taxonomy"))
     if row is None:
         raise ApiError(404, f"No taxonomy with id {id!r}")
-    return JSONResponse(oruk.taxonomy(row))
+    return sent(oruk.taxonomy(row))
 
 
 @router.get(
@@ -249,7 +257,7 @@ def get_taxonomy_term(id: str, session: SessionDep) -> Response:
     ).first()
     if row is None:
         raise ApiError(404, f"No taxonomy term with id {id!r}")
-    return JSONResponse(oruk.taxonomy_term(row))
+    return sent(oruk.taxonomy_term(row))
 
 
 @router.get(
@@ -296,7 +304,7 @@ def get_service_at_location(id: str, session: SessionDep) -> Response:
     if row is None:
         raise ApiError(404, f"No service at location with id {id!r}")
     link, service = row
-    return JSONResponse(oruk.full_service_at_location(link, service))
+    return sent(oruk.full_service_at_location(link, service))
 
 
 @cache
