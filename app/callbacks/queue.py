@@ -1,13 +1,14 @@
 """A team's callback queue: what caseworkers see, claiming, revealing a number, closing.
 
 Caseworkers see only their own team's requests; admins see every team. Each reveal of a young
-person's number is written to the audit log.
+person's number is written to the audit log. Claiming and closing are each one guarded UPDATE, so
+two caseworkers can never both claim (or both close) one request. Route handlers commit.
 """
 
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col, select, update
 
 from app.admin.audit import record
 from app.admin.auth import aware
@@ -72,13 +73,43 @@ def get_for(db: Session, user: User, reference: str) -> CallbackRequest:
     return request
 
 
+def _guarded(
+    db: Session, user: User, request: CallbackRequest, expected: tuple[str, ...], **values: object
+) -> bool:
+    """Change the request only if it is still in an `expected` status (and, for a caseworker,
+    still their team's); True if this change won. One UPDATE, so of two caseworkers acting at
+    once exactly one wins: the other's UPDATE, once the first commits, matches no row.
+    """
+    statement = (
+        update(CallbackRequest)
+        .where(
+            col(CallbackRequest.id) == request.id,
+            col(CallbackRequest.status).in_(expected),
+        )
+        .values(**values)
+        # Not evaluated against the session's copy, which would mark the loser's copy as changed
+        # too; the winner's handler commits (expiring the copy) and the loser's refreshes it.
+        .execution_options(synchronize_session=False)
+    )
+    if user.role != "admin":
+        statement = statement.where(col(CallbackRequest.team_id) == user.team_id)
+    won = db.exec(statement).rowcount == 1
+    if not won:
+        db.refresh(request)  # show the loser what the winner did
+    return won
+
+
 def claim(
     db: Session, user: User, session: AdminSession, request: CallbackRequest, now: datetime
 ) -> None:
-    if request.status != "new":
+    """Claim a new request for `user`, audited; QueueError if someone else got there first.
+
+    The caller commits.
+    """
+    if not _guarded(
+        db, user, request, ("new",), status="claimed", claimed_by=user.id, claimed_at=now
+    ):
         raise QueueError("Someone has already claimed this request")
-    request.status, request.claimed_by, request.claimed_at = "claimed", user.id, now
-    db.add(request)
     record(
         db,
         "claim",
@@ -87,7 +118,6 @@ def claim(
         entity="callback",
         entity_id=request.reference,
     )
-    db.commit()
 
 
 def reveal(
@@ -117,12 +147,16 @@ def close(
     outcome: str,
     now: datetime,
 ) -> None:
+    """Close a request with what happened, audited; QueueError if it is already closed.
+
+    The caller commits.
+    """
     if outcome not in OUTCOMES:
         raise QueueError("Choose what happened")
-    if request.status == "closed":
+    if not _guarded(
+        db, user, request, ("new", "claimed"), status="closed", outcome=outcome, closed_at=now
+    ):
         raise QueueError("This request is already closed")
-    request.status, request.outcome, request.closed_at = "closed", outcome, now
-    db.add(request)
     record(
         db,
         "close",
@@ -132,4 +166,3 @@ def close(
         entity_id=request.reference,
         detail=f"outcome: {outcome}",
     )
-    db.commit()

@@ -96,6 +96,7 @@ def claim_callback(
         claim(db, staff.user, staff.session, callback, now(request))
     except QueueError as error:
         return _detail(request, db, staff, callback, [("claim", str(error))])
+    db.commit()
     return redirect(f"/admin/callbacks/{callback.reference}")
 
 
@@ -125,4 +126,5 @@ def close_callback(
         close(db, staff.user, staff.session, callback, outcome, now(request))
     except QueueError as error:
         return _detail(request, db, staff, callback, [("outcome-talked", str(error))])
+    db.commit()
     return redirect("/admin/callbacks")
