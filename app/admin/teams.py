@@ -12,9 +12,9 @@ import re
 from dataclasses import dataclass, field
 from datetime import time
 
-import phonenumbers
 from sqlmodel import Session, col, func, select, update
 
+from app.callbacks.phones import PhoneNumberError, normalise_mobile
 from app.directory.search import postcode_district
 from app.models import TaxonomyTerm, Team
 
@@ -27,7 +27,6 @@ DAYS = {
     "SA": "Saturday",
     "SU": "Sunday",
 }
-TEXTABLE = {phonenumbers.PhoneNumberType.MOBILE, phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE}
 SEPARATORS = re.compile(r"[,;\s]+")
 TIME = re.compile(r"^([01]?[0-9]|2[0-3])[:.]([0-5][0-9])$")
 Errors = list[tuple[str, str]]
@@ -82,19 +81,6 @@ def need_terms(db: Session) -> list[TaxonomyTerm]:
     return list(db.exec(select(TaxonomyTerm).order_by(col(TaxonomyTerm.position))).all())
 
 
-def parse_phone(text: str) -> str | None:
-    """A UK or international mobile number as E.164 (+447911123456), or None if it is not one."""
-    try:
-        number = phonenumbers.parse(text, "GB")
-    except phonenumbers.NumberParseException:
-        return None
-    if not phonenumbers.is_valid_number(number):
-        return None
-    if phonenumbers.number_type(number) not in TEXTABLE:
-        return None
-    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
-
-
 def parse_time(text: str) -> time | None:
     match = TIME.match(text.strip())
     return time(int(match.group(1)), int(match.group(2))) if match else None
@@ -106,12 +92,14 @@ def _phones(text: str, errors: Errors) -> list[str]:
     for line in re.split(r"[\n,;]+", text):
         if not line.strip():
             continue
-        number = parse_phone(line)
-        if number is None:
+        try:
+            number = normalise_mobile(line, None)  # a duty phone may be from any country
+        except PhoneNumberError:
             errors.append(
                 ("duty_phones", f"{line.strip()} is not a mobile number that can get texts")
             )
-        elif number not in found:
+            continue
+        if number not in found:
             found.append(number)
     if len(",".join(found)) > 500:
         errors.append(("duty_phones", "Enter fewer duty phone numbers"))
