@@ -5,6 +5,7 @@ import logging
 import sys
 from typing import TYPE_CHECKING, NoReturn
 
+from app.admin.roles import ROLES
 from app.settings import ConfigurationError, Settings, load_settings
 
 if TYPE_CHECKING:
@@ -208,7 +209,7 @@ def main(argv: list[str] | None = None) -> None:
         "create-user", help="create a staff account; the password is read from standard input"
     )
     user_parser.add_argument("--email", required=True)
-    user_parser.add_argument("--role", required=True, choices=["admin", "editor", "caseworker"])
+    user_parser.add_argument("--role", required=True, choices=ROLES)
     user_parser.add_argument("--team", default=None, help="team name (required for caseworkers)")
     user_parser.set_defaults(handler=create_user_command)
     rotate_parser = commands.add_parser(

@@ -13,6 +13,7 @@ from fastapi import Depends, Form, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from app.admin.auth import session_for
+from app.admin.roles import Role
 from app.admin.settings_store import ADMINS_NEED_TWO_FACTOR, get_flag
 from app.database import SessionDep
 from app.models import AdminSession, User
@@ -38,7 +39,7 @@ class Staff:
 
     @property
     def is_admin(self) -> bool:
-        return self.user.role == "admin"
+        return self.user.role == Role.ADMIN
 
 
 class SignInNeededError(Exception):
@@ -59,7 +60,7 @@ def current_staff(request: Request, db: SessionDep) -> Staff:
     if user.must_change_password and staff_session.second_factor_done and path != PASSWORD_PATH:
         raise SignInNeededError(PASSWORD_PATH)
     if (
-        user.role == "admin"
+        user.role == Role.ADMIN
         and user.totp_secret is None
         and not user.must_change_password  # the new password comes first, then the set-up
         and path not in SETUP_ALLOWED
@@ -69,19 +70,19 @@ def current_staff(request: Request, db: SessionDep) -> Staff:
     return Staff(user, staff_session)
 
 
-def staff_with(*roles: str) -> Callable[..., Staff]:
+def staff_with(*roles: Role) -> Callable[..., Staff]:
     """A dependency that admits signed-in staff with one of `roles` (admins are always admitted)."""
 
     def admit(staff: Annotated[Staff, Depends(current_staff)]) -> Staff:
-        if staff.user.role != "admin" and staff.user.role not in roles:
+        if staff.user.role != Role.ADMIN and staff.user.role not in roles:
             raise HTTPException(status_code=403)
         return staff
 
-    admit.roles = ("admin", *roles)  # type: ignore[attr-defined]  # read by the role-matrix test
+    admit.roles = (Role.ADMIN, *roles)  # type: ignore[attr-defined]  # read by the role-matrix test
     return admit
 
 
-def posting_staff_with(*roles: str) -> Callable[..., Staff]:
+def posting_staff_with(*roles: Role) -> Callable[..., Staff]:
     """Like `staff_with`, for POST: the form's `csrf_token` must match the session's."""
     admit = staff_with(*roles)
 
@@ -96,13 +97,12 @@ def posting_staff_with(*roles: str) -> Callable[..., Staff]:
     return admit_post
 
 
-ANY_ROLE = ("admin", "editor", "caseworker")
-AnyStaff = Annotated[Staff, Depends(staff_with(*ANY_ROLE))]
-AnyStaffPost = Annotated[Staff, Depends(posting_staff_with(*ANY_ROLE))]
-Editor = Annotated[Staff, Depends(staff_with("editor"))]
-EditorPost = Annotated[Staff, Depends(posting_staff_with("editor"))]
-Admin = Annotated[Staff, Depends(staff_with("admin"))]
-AdminPost = Annotated[Staff, Depends(posting_staff_with("admin"))]
+AnyStaff = Annotated[Staff, Depends(staff_with(*Role))]
+AnyStaffPost = Annotated[Staff, Depends(posting_staff_with(*Role))]
+Editor = Annotated[Staff, Depends(staff_with(Role.EDITOR))]
+EditorPost = Annotated[Staff, Depends(posting_staff_with(Role.EDITOR))]
+Admin = Annotated[Staff, Depends(staff_with(Role.ADMIN))]
+AdminPost = Annotated[Staff, Depends(posting_staff_with(Role.ADMIN))]
 
 
 def admin_page(

@@ -18,7 +18,6 @@ MAX_FAILED_ATTEMPTS = 5
 LOCKOUT = timedelta(minutes=15)
 IDLE_TIMEOUT = timedelta(minutes=30)
 ABSOLUTE_TIMEOUT = timedelta(hours=12)
-ROLES = ("admin", "editor", "caseworker")
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,7 @@ import re
 
 from sqlmodel import Session, select
 
-from app.admin.auth import ROLES
+from app.admin.roles import ROLES, Role
 from app.models import Team, User, utcnow
 from app.security import hash_password, password_problem
 
@@ -25,7 +25,7 @@ def validate_account(db: Session, email: str, role: str, team_name: str | None) 
         team = db.exec(select(Team).where(Team.name == team_name)).first()
         if team is None:
             raise AccountError(f"There is no team called {team_name!r}")
-    if role == "caseworker" and team is None:
+    if role == Role.CASEWORKER and team is None:
         raise AccountError("A caseworker must belong to a team")
     return team
 

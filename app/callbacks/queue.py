@@ -12,6 +12,7 @@ from sqlmodel import Session, col, select, update
 
 from app.admin.audit import record
 from app.admin.auth import aware
+from app.admin.roles import Role
 from app.models import AdminSession, CallbackRequest, OutboundSms, Team, User
 from app.security import DataCipher
 
@@ -43,7 +44,7 @@ def is_overdue(request: CallbackRequest, now: datetime) -> bool:
 
 def queue(db: Session, user: User, status: str | None, now: datetime) -> list[QueueItem]:
     query = select(CallbackRequest, Team).join(Team, col(Team.id) == col(CallbackRequest.team_id))
-    if user.role != "admin":
+    if user.role != Role.ADMIN:
         query = query.where(col(CallbackRequest.team_id) == user.team_id)
     if status in STATUSES:
         query = query.where(CallbackRequest.status == status)
@@ -68,7 +69,7 @@ def get_for(db: Session, user: User, reference: str) -> CallbackRequest:
     request = db.exec(
         select(CallbackRequest).where(CallbackRequest.reference == reference.upper())
     ).first()
-    if request is None or (user.role != "admin" and request.team_id != user.team_id):
+    if request is None or (user.role != Role.ADMIN and request.team_id != user.team_id):
         raise LookupError(reference)
     return request
 
@@ -91,7 +92,7 @@ def _guarded(
         # too; the winner's handler commits (expiring the copy) and the loser's refreshes it.
         .execution_options(synchronize_session=False)
     )
-    if user.role != "admin":
+    if user.role != Role.ADMIN:
         statement = statement.where(col(CallbackRequest.team_id) == user.team_id)
     won = db.exec(statement).rowcount == 1
     if not won:

@@ -20,6 +20,7 @@ from app.admin.access import (
 )
 from app.admin.audit import record
 from app.admin.auth import revoke_sessions, sign_in
+from app.admin.roles import Role
 from app.admin.settings_store import ADMINS_NEED_TWO_FACTOR, get_flag
 from app.database import SessionDep
 from app.models import OutboundSms, ProblemReport, Service
@@ -209,7 +210,7 @@ def change_password(
 def dashboard(request: Request, db: SessionDep, staff: AnyStaff) -> Response:
     stale: list[Service] = []
     reports: list[tuple[ProblemReport, Service]] = []
-    if staff.user.role in ("admin", "editor"):
+    if staff.user.role in (Role.ADMIN, Role.EDITOR):
         cutoff = (now(request) - STALE_AFTER).date()
         stale = list(
             db.exec(

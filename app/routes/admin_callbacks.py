@@ -6,6 +6,7 @@ from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.responses import Response
 
 from app.admin.access import Staff, admin_page, now, posting_staff_with, redirect, staff_with
+from app.admin.roles import Role
 from app.callbacks.queue import (
     OUTCOMES,
     STATUSES,
@@ -23,8 +24,8 @@ from app.models import CallbackRequest, Team
 from app.security import DataCipher
 
 router = APIRouter(prefix="/admin/callbacks")
-Caseworker = Annotated[Staff, Depends(staff_with("caseworker"))]
-CaseworkerPost = Annotated[Staff, Depends(posting_staff_with("caseworker"))]
+Caseworker = Annotated[Staff, Depends(staff_with(Role.CASEWORKER))]
+CaseworkerPost = Annotated[Staff, Depends(posting_staff_with(Role.CASEWORKER))]
 BEST_TIMES = {
     "today": "Today",
     "evening": "This evening",

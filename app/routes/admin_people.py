@@ -17,7 +17,8 @@ from sqlmodel import Session, col, delete, select
 
 from app.admin.access import Admin, AdminPost, Staff, admin_page, now, redirect
 from app.admin.audit import record
-from app.admin.auth import ROLES, aware, revoke_sessions
+from app.admin.auth import aware, revoke_sessions
+from app.admin.roles import ROLES, Role
 from app.admin.settings_store import ADMINS_NEED_TWO_FACTOR, get_flag, set_flag
 from app.admin.users import EMAIL, AccountError, create_user
 from app.database import SessionDep
@@ -65,7 +66,7 @@ def _account_errors(
     team = db.exec(select(Team).where(Team.name == team_name)).first() if team_name else None
     if team_name and team is None:
         errors.append(("team", "Choose a team from the list"))
-    elif role == "caseworker" and team is None:
+    elif role == Role.CASEWORKER and team is None:
         errors.append(("team", "Choose a team: a caseworker works one team's callback queue"))
     return team, errors
 
