@@ -23,7 +23,8 @@ from app.admin.listings import (
     TextFields,
     TranslatedText,
 )
-from app.directory.files import DAYS, PHONE_NUMBER
+from app.days import DAY_CODES
+from app.directory.files import PHONE_NUMBER
 from app.directory.search import postcode_district
 
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -123,7 +124,7 @@ def _hours(errors: Errors, rows: Iterable[HoursFields]) -> tuple[OpeningHours, .
         where, n = f"hours-{index}", index + 1
         if not (row.days or row.opens or row.closes or row.all_day):
             continue
-        days = tuple(day for day in DAYS if day in row.days)
+        days = tuple(day for day in DAY_CODES if day in row.days)
         if not days or len(days) != len(set(row.days)):
             errors.append((f"{where}-days-MO", f"Opening hours {n}: choose the days"))
         if row.all_day:

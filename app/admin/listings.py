@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import time
 from typing import Any, Protocol
 
-from app.directory.hours import DAY_CODES
+from app.days import DAY_CODES
 
 # Without JavaScript a form cannot add rows, so it always offers a couple of empty ones.
 BLANK_ROWS = 2

@@ -15,18 +15,10 @@ from datetime import time
 from sqlmodel import Session, col, func, select, update
 
 from app.callbacks.phones import PhoneNumberError, normalise_mobile
+from app.days import DAY_CODES, WORKING_WEEK
 from app.directory.search import postcode_district
 from app.models import TaxonomyTerm, Team
 
-DAYS = {
-    "MO": "Monday",
-    "TU": "Tuesday",
-    "WE": "Wednesday",
-    "TH": "Thursday",
-    "FR": "Friday",
-    "SA": "Saturday",
-    "SU": "Sunday",
-}
 SEPARATORS = re.compile(r"[,;\s]+")
 TIME = re.compile(r"^([01]?[0-9]|2[0-3])[:.]([0-5][0-9])$")
 Errors = list[tuple[str, str]]
@@ -40,7 +32,7 @@ class TeamInput:
     areas: str = ""
     needs: list[str] = field(default_factory=list)
     duty_phones: str = ""
-    days: list[str] = field(default_factory=lambda: ["MO", "TU", "WE", "TH", "FR"])
+    days: list[str] = field(default_factory=lambda: list(WORKING_WEEK))
     works_from: str = "09:00"
     works_until: str = "17:00"
     is_fallback: bool = False
@@ -143,7 +135,7 @@ def validate_team(db: Session, form: TeamInput, team: Team | None) -> tuple[Team
     if unknown:
         errors.append(("needs", f"Choose needs from the list (unknown: {', '.join(unknown)})"))
     duty_phones = _phones(form.duty_phones, errors)
-    days = [day for day in DAYS if day in form.days]
+    days: list[str] = [day for day in DAY_CODES if day in form.days]
     if not days or len(days) != len(set(form.days)):
         errors.append(("days", "Choose the days the team works"))
     works_from = parse_time(form.works_from)

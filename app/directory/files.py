@@ -13,10 +13,9 @@ from typing import Annotated, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from app.days import Day
 from app.settings import ConfigurationError
 
-Day = Literal["MO", "TU", "WE", "TH", "FR", "SA", "SU"]
-DAYS: tuple[Day, ...] = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
 POSTCODE_DISTRICT = re.compile(r"^[A-Z]{1,2}[0-9][0-9A-Z]?$")
 PHONE_NUMBER = re.compile(r"^\+?[0-9][0-9 ]{1,20}$")
 

@@ -13,7 +13,8 @@ from babel import Locale, UnknownLocaleError
 from sqlalchemy import delete
 from sqlmodel import Session, SQLModel, select
 
-from app.directory.files import DAYS, NeedsFile, ServiceFile
+from app.days import DAY_CODES
+from app.directory.files import NeedsFile, ServiceFile
 from app.directory.revision import bump_directory_revision
 from app.models import (
     Attribute,
@@ -185,7 +186,7 @@ def _add_children(session: Session, listing: ServiceFile, terms: dict[str, uuid.
                 )
             )
     for index, hours in enumerate(listing.hours):
-        days = ",".join(day for day in DAYS if day in hours.days)
+        days = ",".join(day for day in DAY_CODES if day in hours.days)
         rows.append(
             Schedule(
                 id=child_id(sid, "schedule", index),

@@ -6,6 +6,7 @@ from datetime import datetime, time
 from sqlalchemy.types import DateTime
 from sqlmodel import Field, SQLModel
 
+from app.days import WORKING_WEEK
 from app.models.base import timestamp
 
 
@@ -17,7 +18,7 @@ class Team(SQLModel, table=True):
     areas: str = Field(default="", max_length=1000)  # postcode districts, comma-separated
     needs: str = Field(default="", max_length=1000)  # need codes, comma-separated
     duty_phones: str = Field(default="", max_length=500)  # E.164 numbers, comma-separated
-    works_byday: str = Field(default="MO,TU,WE,TH,FR", max_length=32)
+    works_byday: str = Field(default=",".join(WORKING_WEEK), max_length=32)
     works_from: time = time(9)
     works_until: time = time(17)
     is_fallback: bool = False

@@ -37,12 +37,12 @@ from app.admin.organizations import (
     save_organization,
 )
 from app.database import SessionDep
-from app.directory.hours import DAY_CODES, LONDON
+from app.days import DAY_NAMES
+from app.directory.hours import LONDON
 from app.models import Organization, ProblemReport, Service
 from app.routes.directory import REPORT_KINDS
 
 router = APIRouter(prefix="/admin")
-DAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 # Fixed messages chosen by the `done` query parameter, so the page never echoes what it is sent.
 NOTICES = {
     "created": "Listing created. It is not published yet: publish it when it is ready.",
@@ -116,7 +116,7 @@ def _listing_form_page(
         service=service,
         errors=errors,
         notice=_notice(request),
-        days=list(zip(DAY_CODES, DAY_NAMES, strict=True)),
+        days=list(DAY_NAMES.items()),
     )
 
 
