@@ -13,7 +13,7 @@ from sqlmodel import Session, col, select, update
 from app.admin.audit import record
 from app.admin.auth import aware
 from app.admin.roles import Role
-from app.models import AdminSession, CallbackRequest, OutboundSms, Team, User
+from app.models import TEAM_ALERT, AdminSession, CallbackRequest, OutboundSms, Team, User
 from app.security import DataCipher
 
 OUTCOMES = {
@@ -54,7 +54,7 @@ def queue(db: Session, user: User, status: str | None, now: datetime) -> list[Qu
         db.exec(
             select(OutboundSms.callback_id).where(
                 col(OutboundSms.callback_id).in_(ids),
-                OutboundSms.purpose == "team-alert",
+                OutboundSms.purpose == TEAM_ALERT,
                 col(OutboundSms.status).in_(("failed", "undelivered")),
             )
         ).all()

@@ -23,7 +23,7 @@ from app.admin.auth import revoke_sessions, sign_in
 from app.admin.roles import Role
 from app.admin.settings_store import ADMINS_NEED_TWO_FACTOR, get_flag
 from app.database import SessionDep
-from app.models import OutboundSms, ProblemReport, Service
+from app.models import TEAM_ALERT, OutboundSms, ProblemReport, Service
 from app.rate_limit import allow
 from app.security import DataCipher, hash_password, password_problem, same, verify_password
 from app.sms.outbox import paused_until
@@ -243,7 +243,7 @@ def dashboard(request: Request, db: SessionDep, staff: AnyStaff) -> Response:
             select(func.count())
             .select_from(OutboundSms)
             .where(
-                OutboundSms.purpose == "team-alert",
+                OutboundSms.purpose == TEAM_ALERT,
                 col(OutboundSms.status).in_(("failed", "undelivered")),
             )
         ).one()
