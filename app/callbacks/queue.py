@@ -11,7 +11,6 @@ from datetime import datetime
 from sqlmodel import Session, col, select, update
 
 from app.admin.audit import record
-from app.admin.auth import aware
 from app.admin.roles import Role
 from app.models import TEAM_ALERT, AdminSession, CallbackRequest, OutboundSms, Team, User
 from app.security import DataCipher
@@ -39,7 +38,7 @@ class QueueItem:
 
 
 def is_overdue(request: CallbackRequest, now: datetime) -> bool:
-    return request.status != "closed" and aware(request.due_at) < now
+    return request.status != "closed" and request.due_at < now
 
 
 def queue(db: Session, user: User, status: str | None, now: datetime) -> list[QueueItem]:

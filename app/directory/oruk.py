@@ -55,9 +55,8 @@ def _str(value: object) -> str | None:
 
 
 def iso_datetime(value: datetime) -> str:
-    """ISO 8601 in UTC with milliseconds. SQLite hands back naive datetimes: they are UTC."""
-    aware = value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-    return aware.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    """ISO 8601 in UTC with milliseconds."""
+    return value.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def iso_date(value: date | None) -> str | None:

@@ -2,18 +2,13 @@
 
 from datetime import datetime
 
-from sqlalchemy.types import DateTime
 from sqlmodel import Field, SQLModel
 
-from app.models.base import timestamp
+from app.models.base import optional_timestamp, timestamp
 
 # An outbox text's purpose: the alert to a team's duty phones about a new request (failed ones are
 # retried on another duty phone and flagged in the admin), or the confirmation to the young person.
 TEAM_ALERT = "team-alert"
-
-
-def optional_timestamp(index: bool = False) -> datetime | None:
-    return Field(default=None, sa_type=DateTime(timezone=True), index=index)  # type: ignore[no-any-return]
 
 
 class CallbackRequest(SQLModel, table=True):

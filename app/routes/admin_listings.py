@@ -15,7 +15,6 @@ from sqlmodel import Session
 from starlette.datastructures import FormData
 
 from app.admin.access import Editor, EditorPost, Staff, admin_page, now, redirect
-from app.admin.auth import aware
 from app.admin.listing_checks import validate
 from app.admin.listing_store import (
     LIST_LIMIT,
@@ -220,7 +219,7 @@ def listing_checked_today(
 def listing_history(service_id: str, request: Request, db: SessionDep, staff: Editor) -> Response:
     service = _listing_or_404(db, service_id)
     changes = [
-        (aware(change.at).astimezone(LONDON).strftime("%d %b %Y %H:%M"), change)
+        (change.at.astimezone(LONDON).strftime("%d %b %Y %H:%M"), change)
         for change in history(db, service.id)
     ]
     return admin_page(
@@ -307,7 +306,7 @@ def save_organization_form(
 @router.get("/reports", include_in_schema=False)
 def reports(request: Request, db: SessionDep, staff: Editor) -> Response:
     rows = [
-        (report, service, aware(report.created_at).astimezone(LONDON).strftime("%d %b %Y %H:%M"))
+        (report, service, report.created_at.astimezone(LONDON).strftime("%d %b %Y %H:%M"))
         for report, service in problem_reports(db)
     ]
     return admin_page(

@@ -17,7 +17,7 @@ from sqlmodel import Session, col, delete, select
 
 from app.admin.access import Admin, AdminPost, Staff, admin_page, now, redirect
 from app.admin.audit import record
-from app.admin.auth import aware, revoke_sessions
+from app.admin.auth import revoke_sessions
 from app.admin.roles import ROLES, Role
 from app.admin.settings_store import ADMINS_NEED_TWO_FACTOR, get_flag, set_flag
 from app.admin.users import EMAIL, AccountError, create_user
@@ -87,7 +87,7 @@ def _unlock(request: Request, db: Session, user: User) -> None:
 def users_page(request: Request, db: SessionDep, staff: Admin) -> Response:
     users = list(db.exec(select(User).order_by(col(User.active).desc(), col(User.email))).all())
     moment = now(request)
-    locked = {user.id for user in users if user.locked_until and aware(user.locked_until) > moment}
+    locked = {user.id for user in users if user.locked_until and user.locked_until > moment}
     team_names = {team.id: team.name for team in _teams(db)}
     return admin_page(
         request, "admin/users.html", staff, users=users, locked=locked, team_names=team_names
@@ -339,7 +339,7 @@ def audit_page(
         errors=errors,
         filters=filters,
         actions=actions,
-        rows=[(event, aware(event.at).astimezone(LONDON)) for event in events[:AUDIT_PAGE_SIZE]],
+        rows=[(event, event.at.astimezone(LONDON)) for event in events[:AUDIT_PAGE_SIZE]],
         page=number,
         previous_url="/admin/audit?" + urlencode({**kept, "page": number - 1}),
         next_url=(
