@@ -7,7 +7,7 @@ import os
 import sys
 from typing import TYPE_CHECKING, NoReturn
 
-from app.roles import STAFF_ROLES
+from app.admin.roles import ROLES
 from app.settings import ConfigurationError, Settings, development_base_url, load_settings
 
 if TYPE_CHECKING:
@@ -146,6 +146,29 @@ def create_user_command(settings: Settings, args: argparse.Namespace) -> None:
         print(f"created {user.role} {user.email}")
 
 
+def rotate_data_key(settings: Settings, args: argparse.Namespace) -> None:
+    from app.database import make_engine, migrate
+    from app.key_rotation import ENCRYPTED, Tally, rotate_batch
+    from app.security import DataCipher
+
+    assert settings.data_key is not None  # load_settings fills it or refuses to start
+    cipher = DataCipher(settings.data_key.get_secret_value())
+    engine = make_engine(settings.database_url)
+    migrate(engine)
+    tally = Tally()
+    with engine.connect() as connection:
+        for kind in ENCRYPTED:
+            after: int | None = 0
+            while after is not None:
+                after = rotate_batch(connection, cipher, kind, after, args.batch_size, tally)
+                connection.commit()
+    print(tally.summary())
+    for value in tally.unreadable:
+        print(f"could not be read with any key in DATA_KEY: {value}", file=sys.stderr)
+    if tally.unreadable:
+        raise SystemExit(1)
+
+
 def run_migrate(settings: Settings, args: argparse.Namespace) -> None:
     from app.database import make_engine, migrate
 
@@ -197,12 +220,21 @@ def main(argv: list[str] | None = None) -> None:
         "create-user", help="create a staff account; the password is read from standard input"
     )
     user_parser.add_argument("--email", required=True)
-    user_parser.add_argument("--role", required=True, choices=STAFF_ROLES)
+    user_parser.add_argument("--role", required=True, choices=ROLES)
     user_parser.add_argument("--team", default=None, help="team name (required for caseworkers)")
     user_parser.set_defaults(handler=create_user_command)
+    rotate_parser = commands.add_parser(
+        "rotate-data-key", help="re-encrypt stored personal data under the first key of DATA_KEY"
+    )
+    rotate_parser.add_argument(
+        "--batch-size", type=int, default=500, help="rows re-encrypted per transaction"
+    )
+    rotate_parser.set_defaults(handler=rotate_data_key)
     args = parser.parse_args(argv)
     if not 0.1 <= getattr(args, "interval", 1.0) <= 3600:
         parser.error("--interval must be between 0.1 and 3600 seconds")
+    if getattr(args, "batch_size", 1) < 1:
+        parser.error("--batch-size must be at least 1")
     if getattr(args, "workers", 1) < 1 or not 0 < getattr(args, "port", 1) < 65536:
         parser.error("--workers must be at least 1 and --port between 1 and 65535")
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")

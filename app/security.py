@@ -76,8 +76,11 @@ class DataCipher:
             raise ValueError("cannot decrypt: wrong DATA_KEY or damaged data") from None
 
     def rotate(self, token: str) -> str:
-        """Re-encrypt with the current (first) key."""
-        return self._fernet.rotate(token.encode()).decode()
+        """Re-encrypt with the current (first) key; ValueError if no key decrypts it."""
+        try:
+            return self._fernet.rotate(token.encode()).decode()
+        except InvalidToken:
+            raise ValueError("cannot decrypt: wrong DATA_KEY or damaged data") from None
 
 
 def _fernet_key(secret: str) -> bytes:

@@ -110,8 +110,3 @@ def callback_requests(engine: Engine) -> list[CallbackRequest]:
 def decrypt_to(settings: Settings, row: OutboundSms) -> str:
     assert row.to_encrypted is not None
     return Keys.of(settings).cipher.decrypt(row.to_encrypted)
-
-
-def aware(moment: datetime | None) -> datetime:
-    assert moment is not None
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)

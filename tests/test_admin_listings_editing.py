@@ -10,7 +10,6 @@ from datetime import date, time, timedelta
 from fastapi.testclient import TestClient
 from sqlmodel import Session, col, select
 
-from app.admin.auth import aware
 from app.models import Organization, Phone, Schedule, Service, ServiceTranslation
 from tests.factories import load_shipped_listings, make_service
 from tests.listing_helpers import (
@@ -53,7 +52,7 @@ def test_an_edited_phone_number_shows_at_once_on_the_public_page_and_in_the_api(
     assert [p["number"] for c in api["contacts"] for p in c["phones"]] == ["0800 123 4567"]
     saved = reload(db, service)
     assert saved.source_fingerprint is None  # a later import-services knows staff changed it
-    assert aware(saved.last_modified) == WINTER_NOON + timedelta(seconds=1)
+    assert saved.last_modified == WINTER_NOON + timedelta(seconds=1)
 
 
 def test_saving_an_unchanged_form_changes_nothing_in_the_history(

@@ -6,7 +6,7 @@ from datetime import time
 from fastapi.testclient import TestClient
 from sqlmodel import col, select
 
-from app.models import Team
+from app.models import CallbackRequest, Team
 from tests.admin_helpers import (
     TEAM,
     add_team,
@@ -19,8 +19,9 @@ from tests.admin_helpers import (
     web,
 )
 from tests.factories import load_needs
+from tests.test_callback_form import E164, PHONE, Clock, clock, fill_in
 
-__all__ = ["web"]  # fixtures
+__all__ = ["clock", "web"]  # fixtures
 
 
 def test_a_team_is_saved_with_districts_need_codes_and_e164_phones(web: TestClient) -> None:
@@ -97,3 +98,24 @@ def test_only_one_team_is_the_fallback_and_it_cannot_just_be_switched_off(
     assert first != second.id
     assert switch_off.status_code == 400
     assert error_links(switch_off.text) == ["is_fallback"]
+
+
+def test_a_drama_number_is_a_duty_phone_just_as_it_is_a_callback_number(
+    web: TestClient, clock: Clock
+) -> None:
+    # Ofcom's drama range (07700 900xxx) is never a real person: demos and tests use it for both.
+    with database(web) as db:
+        load_needs(db)
+    csrf = signed_in(web, "ana@example.org")
+
+    team = web.post(
+        "/admin/teams/new", data={**team_form(duty_phones=PHONE, areas="LU1"), "csrf_token": csrf}
+    )
+    callback = web.post("/en/callback", data=fill_in(web, clock, phone=PHONE))
+
+    assert team.status_code == 303 and callback.status_code == 303
+    assert team_row(web, "South youth team").duty_phones == E164
+    with database(web) as db:
+        assert (
+            db.exec(select(CallbackRequest.team_id)).one() == team_row(web, "South youth team").id
+        )

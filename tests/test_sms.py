@@ -30,7 +30,6 @@ from tests.sms_support import (
     STATUS_CALLBACK,
     YOUNG_PERSON,
     add_fallback_team,
-    aware,
     callback_requests,
     decrypt_to,
     fake,
@@ -58,7 +57,7 @@ def test_the_team_alert_and_the_confirmation_each_go_out_once(
     by_number = {item.field("To"): item for item in fake.accepted}
     assert sorted(by_number) == sorted([DUTY_1, YOUNG_PERSON])  # one each, the first duty phone
     due_at = callback_requests(migrated_engine)[0].due_at
-    assert by_number[DUTY_1].field("Body") == team_alert(reference, aware(due_at), BASE_URL)
+    assert by_number[DUTY_1].field("Body") == team_alert(reference, due_at, BASE_URL)
     assert f"{BASE_URL}/admin/callbacks/{reference}" in by_number[DUTY_1].field("Body")
     confirmation = by_number[YOUNG_PERSON].field("Body")
     assert reference in confirmation
@@ -85,7 +84,7 @@ def test_a_failing_provider_delays_texts_but_each_arrives_exactly_once(
     assert (first.retrying, [row.status for row in rows]) == (2, ["queued", "queued"])
     assert {row.error_code for row in rows} == {"http-500"}
     for row in rows:  # 30 s ± 20 % after the first failure
-        assert timedelta(seconds=24) <= aware(row.next_attempt_at) - NOW <= timedelta(seconds=36)
+        assert timedelta(seconds=24) <= row.next_attempt_at - NOW <= timedelta(seconds=36)
     assert sender.run_once(NOW + timedelta(seconds=10)).claimed == 0  # not due yet
 
     fake.stall_next(2, seconds=1.0)  # longer than the client waits
@@ -94,7 +93,7 @@ def test_a_failing_provider_delays_texts_but_each_arrives_exactly_once(
     rows = outbox(migrated_engine)
     assert {(row.attempts, row.error_code) for row in rows} == {(2, "timeout")}
     for row in rows:  # then 60 s ± 20 %
-        assert timedelta(seconds=48) <= aware(row.next_attempt_at) - step <= timedelta(seconds=72)
+        assert timedelta(seconds=48) <= row.next_attempt_at - step <= timedelta(seconds=72)
 
     fake.stop()  # connection refused
     assert sender.run_once(NOW + timedelta(minutes=3)).retrying == 2
@@ -257,7 +256,7 @@ def test_a_stopping_sender_releases_only_texts_it_still_holds(
     assert (rows[ours].status, rows[ours].attempts, rows[ours].claimed_at) == ("queued", 0, None)
     # The other sender's claim stands, and the swept text keeps the attempt the sweep left it.
     assert (rows[taken_over].status, rows[taken_over].attempts) == ("sending", 2)
-    assert aware(rows[taken_over].claimed_at) == NOW
+    assert rows[taken_over].claimed_at == NOW
     assert (rows[swept].status, rows[swept].attempts) == ("queued", 1)
 
 

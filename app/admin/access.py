@@ -16,10 +16,10 @@ from sqlmodel import Session
 
 from app.admin import audit
 from app.admin.auth import session_for
+from app.admin.roles import Role
 from app.admin.settings_store import ADMINS_NEED_TWO_FACTOR, get_flag
 from app.context import NowDep, SessionDep, context_of
 from app.models import AdminSession, User
-from app.roles import ADMIN, CASEWORKER, EDITOR, STAFF_ROLES
 from app.security import same
 
 COOKIE = "card_admin"
@@ -41,7 +41,7 @@ class Staff:
 
     @property
     def is_admin(self) -> bool:
-        return self.user.role == ADMIN
+        return self.user.role == Role.ADMIN
 
     def audit(
         self,
@@ -87,7 +87,7 @@ def current_staff(request: Request, db: SessionDep, now: NowDep) -> Staff:
     if user.must_change_password and staff_session.second_factor_done and path != PASSWORD_PATH:
         raise SignInNeededError(PASSWORD_PATH)
     if (
-        user.role == ADMIN
+        user.role == Role.ADMIN
         and user.totp_secret is None
         and not user.must_change_password  # the new password comes first, then the set-up
         and path not in SETUP_ALLOWED
@@ -97,19 +97,19 @@ def current_staff(request: Request, db: SessionDep, now: NowDep) -> Staff:
     return Staff(user, staff_session, now)
 
 
-def staff_with(*roles: str) -> Callable[..., Staff]:
+def staff_with(*roles: Role) -> Callable[..., Staff]:
     """A dependency that admits signed-in staff with one of `roles` (admins are always admitted)."""
 
     def admit(staff: Annotated[Staff, Depends(current_staff)]) -> Staff:
-        if staff.user.role != ADMIN and staff.user.role not in roles:
+        if staff.user.role != Role.ADMIN and staff.user.role not in roles:
             raise HTTPException(status_code=403)
         return staff
 
-    admit.roles = (ADMIN, *roles)  # type: ignore[attr-defined]  # read by the role-matrix test
+    admit.roles = (Role.ADMIN, *roles)  # type: ignore[attr-defined]  # read by the role-matrix test
     return admit
 
 
-def posting_staff_with(*roles: str) -> Callable[..., Staff]:
+def posting_staff_with(*roles: Role) -> Callable[..., Staff]:
     """Like `staff_with`, for POST: the form's `csrf_token` must match the session's."""
     admit = staff_with(*roles)
 
@@ -126,14 +126,14 @@ def posting_staff_with(*roles: str) -> Callable[..., Staff]:
 
 # Signed in, whatever the role: for the pages on the way in (the second factor).
 SignedIn = Annotated[Staff, Depends(current_staff)]
-AnyStaff = Annotated[Staff, Depends(staff_with(*STAFF_ROLES))]
-AnyStaffPost = Annotated[Staff, Depends(posting_staff_with(*STAFF_ROLES))]
-Editor = Annotated[Staff, Depends(staff_with(EDITOR))]
-EditorPost = Annotated[Staff, Depends(posting_staff_with(EDITOR))]
-Caseworker = Annotated[Staff, Depends(staff_with(CASEWORKER))]
-CaseworkerPost = Annotated[Staff, Depends(posting_staff_with(CASEWORKER))]
-Admin = Annotated[Staff, Depends(staff_with(ADMIN))]
-AdminPost = Annotated[Staff, Depends(posting_staff_with(ADMIN))]
+AnyStaff = Annotated[Staff, Depends(staff_with(*Role))]
+AnyStaffPost = Annotated[Staff, Depends(posting_staff_with(*Role))]
+Editor = Annotated[Staff, Depends(staff_with(Role.EDITOR))]
+EditorPost = Annotated[Staff, Depends(posting_staff_with(Role.EDITOR))]
+Caseworker = Annotated[Staff, Depends(staff_with(Role.CASEWORKER))]
+CaseworkerPost = Annotated[Staff, Depends(posting_staff_with(Role.CASEWORKER))]
+Admin = Annotated[Staff, Depends(staff_with(Role.ADMIN))]
+AdminPost = Annotated[Staff, Depends(posting_staff_with(Role.ADMIN))]
 
 
 def admin_page(

@@ -5,7 +5,7 @@ same way as a real one and the answer never reveals whether an account exists.
 """
 
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from sqlmodel import Session, col, func, select, update
 
@@ -26,11 +26,6 @@ class SignInResult:
     token: str | None
     locked: bool
     failures: int
-
-
-def aware(moment: datetime) -> datetime:
-    """SQLite hands back naive datetimes; everything we store is UTC."""
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def _failures(db: Session, bucket: str, now: datetime) -> int:
@@ -89,13 +84,13 @@ def session_for(db: Session, token: str | None, now: datetime) -> AdminSession |
     staff_session = db.get(AdminSession, token_hash(token))
     if staff_session is None or staff_session.revoked_at is not None:
         return None
-    idle = now - aware(staff_session.last_seen_at) > IDLE_TIMEOUT
-    expired = now - aware(staff_session.created_at) > ABSOLUTE_TIMEOUT
+    idle = now - staff_session.last_seen_at > IDLE_TIMEOUT
+    expired = now - staff_session.created_at > ABSOLUTE_TIMEOUT
     if idle or expired:
         staff_session.revoked_at = now
         db.add(staff_session)
         return None
-    if now - aware(staff_session.last_seen_at) > timedelta(minutes=1):
+    if now - staff_session.last_seen_at > timedelta(minutes=1):
         staff_session.last_seen_at = now
         db.add(staff_session)
     return staff_session

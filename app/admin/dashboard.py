@@ -5,10 +5,9 @@ from datetime import datetime, timedelta
 
 from sqlmodel import Session, col, func, select
 
+from app.admin.roles import Role
 from app.admin.settings_store import ADMINS_NEED_TWO_FACTOR, get_flag
-from app.models import OutboundSms, ProblemReport, Service, User
-from app.roles import ADMIN, EDITOR
-from app.sms.delivery import TEAM_ALERT
+from app.models import TEAM_ALERT, OutboundSms, ProblemReport, Service, User
 from app.sms.outbox import paused_until
 
 STALE_AFTER = timedelta(days=180)  # a listing not checked for this long is shown as stale
@@ -27,7 +26,7 @@ class Dashboard:
 
 def dashboard_for(db: Session, user: User, now: datetime) -> Dashboard:
     board = Dashboard()
-    if user.role in (ADMIN, EDITOR):
+    if user.role in (Role.ADMIN, Role.EDITOR):
         cutoff = (now - STALE_AFTER).date()
         board.stale = list(
             db.exec(
@@ -50,7 +49,7 @@ def dashboard_for(db: Session, user: User, now: datetime) -> Dashboard:
     board.open_reports = db.exec(
         select(func.count()).select_from(ProblemReport).where(ProblemReport.status == "open")
     ).one()
-    if user.role == ADMIN:
+    if user.role == Role.ADMIN:
         board.needs_two_factor = get_flag(db, ADMINS_NEED_TWO_FACTOR) and user.totp_secret is None
         board.sms_paused = paused_until(db, now)
         board.failed_alerts = db.exec(

@@ -15,7 +15,8 @@ from sqlmodel import Session, col, func, select
 from app.admin.access import Staff
 from app.admin.listings import Choices, ListingValues, OpeningHours, PhoneLine, TranslatedText
 from app.content import Language as CardLanguage
-from app.directory.hours import DAY_CODES, LONDON
+from app.days import DAY_CODES
+from app.directory.hours import LONDON
 from app.directory.importer import child_id, language_name
 from app.directory.revision import bump_directory_revision
 from app.models import (

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import date, time
 from typing import Any, Protocol
 
-from app.directory.hours import DAY_CODES
+from app.days import DAY_CODES
 
 # Without JavaScript a form cannot add rows, so it always offers a couple of empty ones.
 BLANK_ROWS = 2

@@ -12,22 +12,13 @@ import re
 from dataclasses import dataclass, field
 from datetime import time
 
-import phonenumbers
 from sqlmodel import Session, col, func, select, update
 
+from app.callbacks.phones import PhoneNumberError, normalise_mobile
+from app.days import DAY_CODES, WORKING_WEEK
 from app.directory.search import postcode_district
 from app.models import TaxonomyTerm, Team
 
-DAYS = {
-    "MO": "Monday",
-    "TU": "Tuesday",
-    "WE": "Wednesday",
-    "TH": "Thursday",
-    "FR": "Friday",
-    "SA": "Saturday",
-    "SU": "Sunday",
-}
-TEXTABLE = {phonenumbers.PhoneNumberType.MOBILE, phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE}
 SEPARATORS = re.compile(r"[,;\s]+")
 TIME = re.compile(r"^([01]?[0-9]|2[0-3])[:.]([0-5][0-9])$")
 Errors = list[tuple[str, str]]
@@ -41,7 +32,7 @@ class TeamInput:
     areas: str = ""
     needs: list[str] = field(default_factory=list)
     duty_phones: str = ""
-    days: list[str] = field(default_factory=lambda: ["MO", "TU", "WE", "TH", "FR"])
+    days: list[str] = field(default_factory=lambda: list(WORKING_WEEK))
     works_from: str = "09:00"
     works_until: str = "17:00"
     is_fallback: bool = False
@@ -82,19 +73,6 @@ def need_terms(db: Session) -> list[TaxonomyTerm]:
     return list(db.exec(select(TaxonomyTerm).order_by(col(TaxonomyTerm.position))).all())
 
 
-def parse_phone(text: str) -> str | None:
-    """A UK or international mobile number as E.164 (+447911123456), or None if it is not one."""
-    try:
-        number = phonenumbers.parse(text, "GB")
-    except phonenumbers.NumberParseException:
-        return None
-    if not phonenumbers.is_valid_number(number):
-        return None
-    if phonenumbers.number_type(number) not in TEXTABLE:
-        return None
-    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
-
-
 def parse_time(text: str) -> time | None:
     match = TIME.match(text.strip())
     return time(int(match.group(1)), int(match.group(2))) if match else None
@@ -106,12 +84,14 @@ def _phones(text: str, errors: Errors) -> list[str]:
     for line in re.split(r"[\n,;]+", text):
         if not line.strip():
             continue
-        number = parse_phone(line)
-        if number is None:
+        try:
+            number = normalise_mobile(line, None)  # a duty phone may be from any country
+        except PhoneNumberError:
             errors.append(
                 ("duty_phones", f"{line.strip()} is not a mobile number that can get texts")
             )
-        elif number not in found:
+            continue
+        if number not in found:
             found.append(number)
     if len(",".join(found)) > 500:
         errors.append(("duty_phones", "Enter fewer duty phone numbers"))
@@ -155,7 +135,7 @@ def validate_team(db: Session, form: TeamInput, team: Team | None) -> tuple[Team
     if unknown:
         errors.append(("needs", f"Choose needs from the list (unknown: {', '.join(unknown)})"))
     duty_phones = _phones(form.duty_phones, errors)
-    days = [day for day in DAYS if day in form.days]
+    days: list[str] = [day for day in DAY_CODES if day in form.days]
     if not days or len(days) != len(set(form.days)):
         errors.append(("days", "Choose the days the team works"))
     works_from = parse_time(form.works_from)

@@ -5,8 +5,8 @@ from datetime import datetime
 
 from sqlmodel import Session, select
 
+from app.admin.roles import ROLES, Role
 from app.models import Team, User, utcnow
-from app.roles import CASEWORKER, STAFF_ROLES
 from app.security import hash_password, password_problem
 
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -19,14 +19,14 @@ class AccountError(ValueError):
 def validate_account(db: Session, email: str, role: str, team_name: str | None) -> Team | None:
     if not EMAIL.match(email):
         raise AccountError("Enter an email address like name@example.org")
-    if role not in STAFF_ROLES:
-        raise AccountError(f"Choose a role: {', '.join(STAFF_ROLES)}")
+    if role not in ROLES:
+        raise AccountError(f"Choose a role: {', '.join(ROLES)}")
     team = None
     if team_name:
         team = db.exec(select(Team).where(Team.name == team_name)).first()
         if team is None:
             raise AccountError(f"There is no team called {team_name!r}")
-    if role == CASEWORKER and team is None:
+    if role == Role.CASEWORKER and team is None:
         raise AccountError("A caseworker must belong to a team")
     return team
 

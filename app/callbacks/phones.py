@@ -1,4 +1,8 @@
-"""Phone numbers people type: any format in, E.164 out, UK mobiles only unless configured."""
+"""Phone numbers people type: any format in, E.164 out, mobiles only unless configured.
+
+One rule for every number that must get texts: young people's numbers (from the callback form and
+inbound texts, limited to CALLBACK_COUNTRIES) and teams' duty phones (from any country).
+"""
 
 import phonenumbers
 from phonenumbers import NumberParseException, PhoneNumberType
@@ -12,8 +16,12 @@ class PhoneNumberError(ValueError):
     """Why a number cannot be used, as a short key the form turns into words."""
 
 
-def normalise_mobile(raw: str, countries: list[str], mobile_only: bool = True) -> str:
-    """The number in E.164 (+447700900123), or PhoneNumberError with a reason key."""
+def normalise_mobile(raw: str, countries: list[str] | None, mobile_only: bool = True) -> str:
+    """The number in E.164 (+447700900123), or PhoneNumberError with a reason key.
+
+    `countries`: where the number may be from (None: anywhere); a number typed without a country
+    code is read as from the first of them (else the UK).
+    """
     text = raw.strip()
     if not text or len(text) > 40:
         raise PhoneNumberError("missing" if not text else "invalid")
@@ -22,11 +30,11 @@ def normalise_mobile(raw: str, countries: list[str], mobile_only: bool = True) -
     except NumberParseException:
         raise PhoneNumberError("invalid") from None
     e164 = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
-    if int(e164.lstrip("+")) in DRAMA_RANGE and "GB" in countries:
+    if int(e164.lstrip("+")) in DRAMA_RANGE and (countries is None or "GB" in countries):
         return e164
     if not phonenumbers.is_valid_number(number):
         raise PhoneNumberError("invalid")
-    if phonenumbers.region_code_for_number(number) not in countries:
+    if countries is not None and phonenumbers.region_code_for_number(number) not in countries:
         raise PhoneNumberError("not-allowed")
     if mobile_only and phonenumbers.number_type(number) not in MOBILE_TYPES:
         raise PhoneNumberError("not-mobile")

@@ -1,18 +1,18 @@
 """A team's callback queue: what caseworkers see, claiming, revealing a number, closing.
 
 Caseworkers see only their own team's requests; admins see every team. Each reveal of a young
-person's number is written to the audit log. Nothing here commits: the handler does, once the
-action and its audit record are both in the session.
+person's number is written to the audit log. Claiming and closing are each one guarded UPDATE, so
+two caseworkers can never both claim (or both close) one request. Route handlers commit.
 """
 
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col, select, update
 
 from app.admin.audit import record
-from app.admin.auth import aware
-from app.models import AdminSession, CallbackRequest, OutboundSms, Team, User
+from app.admin.roles import Role
+from app.models import TEAM_ALERT, AdminSession, CallbackRequest, OutboundSms, Team, User
 from app.security import DataCipher
 
 OUTCOMES = {
@@ -38,12 +38,12 @@ class QueueItem:
 
 
 def is_overdue(request: CallbackRequest, now: datetime) -> bool:
-    return request.status != "closed" and aware(request.due_at) < now
+    return request.status != "closed" and request.due_at < now
 
 
 def queue(db: Session, user: User, status: str | None, now: datetime) -> list[QueueItem]:
     query = select(CallbackRequest, Team).join(Team, col(Team.id) == col(CallbackRequest.team_id))
-    if user.role != "admin":
+    if user.role != Role.ADMIN:
         query = query.where(col(CallbackRequest.team_id) == user.team_id)
     if status in STATUSES:
         query = query.where(CallbackRequest.status == status)
@@ -53,7 +53,7 @@ def queue(db: Session, user: User, status: str | None, now: datetime) -> list[Qu
         db.exec(
             select(OutboundSms.callback_id).where(
                 col(OutboundSms.callback_id).in_(ids),
-                OutboundSms.purpose == "team-alert",
+                OutboundSms.purpose == TEAM_ALERT,
                 col(OutboundSms.status).in_(("failed", "undelivered")),
             )
         ).all()
@@ -68,18 +68,48 @@ def get_for(db: Session, user: User, reference: str) -> CallbackRequest:
     request = db.exec(
         select(CallbackRequest).where(CallbackRequest.reference == reference.upper())
     ).first()
-    if request is None or (user.role != "admin" and request.team_id != user.team_id):
+    if request is None or (user.role != Role.ADMIN and request.team_id != user.team_id):
         raise LookupError(reference)
     return request
+
+
+def _guarded(
+    db: Session, user: User, request: CallbackRequest, expected: tuple[str, ...], **values: object
+) -> bool:
+    """Change the request only if it is still in an `expected` status (and, for a caseworker,
+    still their team's); True if this change won. One UPDATE, so of two caseworkers acting at
+    once exactly one wins: the other's UPDATE, once the first commits, matches no row.
+    """
+    statement = (
+        update(CallbackRequest)
+        .where(
+            col(CallbackRequest.id) == request.id,
+            col(CallbackRequest.status).in_(expected),
+        )
+        .values(**values)
+        # Not evaluated against the session's copy, which would mark the loser's copy as changed
+        # too; the winner's handler commits (expiring the copy) and the loser's refreshes it.
+        .execution_options(synchronize_session=False)
+    )
+    if user.role != Role.ADMIN:
+        statement = statement.where(col(CallbackRequest.team_id) == user.team_id)
+    won = db.exec(statement).rowcount == 1
+    if not won:
+        db.refresh(request)  # show the loser what the winner did
+    return won
 
 
 def claim(
     db: Session, user: User, session: AdminSession, request: CallbackRequest, now: datetime
 ) -> None:
-    if request.status != "new":
+    """Claim a new request for `user`, audited; QueueError if someone else got there first.
+
+    The caller commits.
+    """
+    if not _guarded(
+        db, user, request, ("new",), status="claimed", claimed_by=user.id, claimed_at=now
+    ):
         raise QueueError("Someone has already claimed this request")
-    request.status, request.claimed_by, request.claimed_at = "claimed", user.id, now
-    db.add(request)
     record(
         db,
         "claim",
@@ -126,12 +156,16 @@ def close(
     outcome: str,
     now: datetime,
 ) -> None:
+    """Close a request with what happened, audited; QueueError if it is already closed.
+
+    The caller commits.
+    """
     if outcome not in OUTCOMES:
         raise QueueError("Choose what happened")
-    if request.status == "closed":
+    if not _guarded(
+        db, user, request, ("new", "claimed"), status="closed", outcome=outcome, closed_at=now
+    ):
         raise QueueError("This request is already closed")
-    request.status, request.outcome, request.closed_at = "closed", outcome, now
-    db.add(request)
     record(
         db,
         "close",

@@ -22,7 +22,7 @@ from app.callbacks.phones import duty_numbers
 from app.callbacks.routing import choose_team
 from app.database import in_transaction
 from app.directory.hours import LONDON
-from app.models import CallbackRequest, OptOut, OutboundSms
+from app.models import TEAM_ALERT, CallbackRequest, OptOut, OutboundSms
 from app.rate_limit import Limit, bucket_key, count_hit, prune
 from app.security import Keys, keyed_hash
 
@@ -243,7 +243,7 @@ def store_callback(
     for number in duty_numbers(route.duty_phones)[:1]:
         alert = team_alert(reference, due_at, base_url)
         encrypted = keys.cipher.encrypt(number)
-        texts.append(Text(encrypted, phone_hash(keys, number), alert, "team-alert"))
+        texts.append(Text(encrypted, phone_hash(keys, number), alert, TEAM_ALERT))
     if details.text_ok and confirm_by_text:
         body = confirmation(details, reference, base_url, translate)
         texts.append(Text(sealed.phone_encrypted, sealed.phone_hash, body, "confirmation"))

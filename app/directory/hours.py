@@ -12,10 +12,10 @@ from zoneinfo import ZoneInfo
 
 from babel.dates import format_time, get_day_names
 
+from app.days import DAY_CODES
 from app.models import Schedule
 
 LONDON = ZoneInfo("Europe/London")
-DAY_CODES = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
 Gettext = Callable[[str], str]
 
 

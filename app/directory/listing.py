@@ -32,11 +32,10 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
+from app.days import DAY_CODES, Day
 from app.directory.hours import LONDON
 from app.directory.search import postcode_district
 
-Day = Literal["MO", "TU", "WE", "TH", "FR", "SA", "SU"]
-DAYS: tuple[Day, ...] = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
 PHONE_NUMBER = re.compile(r"^\+?[0-9][0-9 ]{1,20}$")
 WEB_ADDRESS = re.compile(r"^https://[^\s/]+\.[^\s]+$")
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -146,7 +145,7 @@ class ListingHours(Strict):
     @property
     def ordered_days(self) -> tuple[Day, ...]:
         """Each day once, Monday first."""
-        return tuple(day for day in DAYS if day in self.days)
+        return tuple(day for day in DAY_CODES if day in self.days)
 
 
 class ListingArea(Strict):

@@ -9,6 +9,7 @@ rows into JSON never runs a query.
 import math
 from datetime import time
 
+from app.days import DAY_CODES, DAY_NAMES
 from app.directory import oruk_objects as hsds
 from app.models import (
     Address,
@@ -26,16 +27,6 @@ from app.models import (
     TaxonomyTerm,
 )
 
-DAY_NAMES = {
-    "MO": "Monday",
-    "TU": "Tuesday",
-    "WE": "Wednesday",
-    "TH": "Thursday",
-    "FR": "Friday",
-    "SA": "Saturday",
-    "SU": "Sunday",
-}
-DAY_ORDER = list(DAY_NAMES)
 # HSDS phone types follow RFC 6350, where a number for text messages is "text".
 PHONE_TYPES = {"sms": "text"}
 SCHEDULE_NOTE = "Times are UK local time (Europe/London)."
@@ -60,10 +51,10 @@ def _days(byday: str) -> str:
     codes = [code.strip().upper() for code in byday.split(",") if code.strip()]
     if any(code not in DAY_NAMES for code in codes):
         return f"on {byday}"  # monthly rules like 1MO are passed on as written
-    ordered = sorted(set(codes), key=DAY_ORDER.index)
+    ordered = sorted(set(codes), key=DAY_CODES.index)
     if len(ordered) == 7:
         return "every day"
-    positions = [DAY_ORDER.index(code) for code in ordered]
+    positions = [DAY_CODES.index(code) for code in ordered]
     names = [DAY_NAMES[code] for code in ordered]
     if len(ordered) >= 3 and positions == list(range(positions[0], positions[-1] + 1)):
         return f"{names[0]} to {names[-1]}"
@@ -252,7 +243,7 @@ def service_summary(row: Service) -> hsds.ServiceSummary:
 
 def _day_key(row: Schedule) -> tuple[int, time, str]:
     first = row.byday.split(",", 1)[0].strip().upper()
-    position = DAY_ORDER.index(first) if first in DAY_NAMES else len(DAY_ORDER)
+    position = DAY_CODES.index(first) if first in DAY_NAMES else len(DAY_CODES)
     return position, row.opens_at, str(row.id)
 
 

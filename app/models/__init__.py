@@ -5,7 +5,7 @@ Import tables from here (`from app.models import Service`), so every table is re
 """
 
 from app.models.base import metadata, timestamp, utcnow
-from app.models.callbacks import CallbackRequest, OptOut, OutboundSms
+from app.models.callbacks import TEAM_ALERT, CallbackRequest, OptOut, OutboundSms
 from app.models.cards import UNKNOWN_BUCKET, CardBatch, ScanCount
 from app.models.directory import (
     Address,
@@ -28,6 +28,7 @@ from app.models.directory import (
 from app.models.staff import AdminSession, AppSetting, AuditEvent, ListingChange, Team, User
 
 __all__ = [
+    "TEAM_ALERT",
     "UNKNOWN_BUCKET",
     "Address",
     "AdminSession",

@@ -2,14 +2,13 @@
 
 from datetime import datetime
 
-from sqlalchemy.types import DateTime
 from sqlmodel import Field, SQLModel
 
-from app.models.base import timestamp
+from app.models.base import optional_timestamp, timestamp
 
-
-def optional_timestamp(index: bool = False) -> datetime | None:
-    return Field(default=None, sa_type=DateTime(timezone=True), index=index)  # type: ignore[no-any-return]
+# An outbox text's purpose: the alert to a team's duty phones about a new request (failed ones are
+# retried on another duty phone and flagged in the admin), or the confirmation to the young person.
+TEAM_ALERT = "team-alert"
 
 
 class CallbackRequest(SQLModel, table=True):
@@ -48,7 +47,7 @@ class OutboundSms(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     callback_id: int | None = Field(default=None, foreign_key="callback_request.id", index=True)
-    purpose: str = Field(max_length=24)  # team-alert, confirmation
+    purpose: str = Field(max_length=24)  # TEAM_ALERT or "confirmation"
     to_encrypted: str | None = Field(default=None, max_length=500)
     to_hash: str = Field(max_length=64, index=True)
     body: str = Field(max_length=1600)

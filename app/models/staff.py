@@ -3,10 +3,10 @@
 import uuid
 from datetime import datetime, time
 
-from sqlalchemy.types import DateTime
 from sqlmodel import Field, SQLModel
 
-from app.models.base import timestamp
+from app.days import WORKING_WEEK
+from app.models.base import optional_timestamp, timestamp
 
 
 class Team(SQLModel, table=True):
@@ -17,7 +17,7 @@ class Team(SQLModel, table=True):
     areas: str = Field(default="", max_length=1000)  # postcode districts, comma-separated
     needs: str = Field(default="", max_length=1000)  # need codes, comma-separated
     duty_phones: str = Field(default="", max_length=500)  # E.164 numbers, comma-separated
-    works_byday: str = Field(default="MO,TU,WE,TH,FR", max_length=32)
+    works_byday: str = Field(default=",".join(WORKING_WEEK), max_length=32)
     works_from: time = time(9)
     works_until: time = time(17)
     is_fallback: bool = False
@@ -36,7 +36,7 @@ class User(SQLModel, table=True):
     active: bool = True
     must_change_password: bool = False
     totp_secret: str | None = Field(default=None, max_length=500)  # encrypted with DATA_KEY
-    locked_until: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
+    locked_until: datetime | None = optional_timestamp()
     created_at: datetime = timestamp()
 
 
@@ -51,7 +51,7 @@ class AdminSession(SQLModel, table=True):
     second_factor_done: bool = False
     created_at: datetime = timestamp()
     last_seen_at: datetime = timestamp()
-    revoked_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
+    revoked_at: datetime | None = optional_timestamp()
 
 
 class AuditEvent(SQLModel, table=True):

@@ -17,7 +17,6 @@ from sqlmodel import Session
 from starlette.datastructures import FormData
 
 from app.admin.access import Editor, EditorPost, Staff, admin_page, redirect
-from app.admin.auth import aware
 from app.admin.listing_checks import validate
 from app.admin.listing_store import (
     LIST_LIMIT,
@@ -39,12 +38,12 @@ from app.admin.organizations import (
     save_organization,
 )
 from app.context import SessionDep, context_of
-from app.directory.hours import DAY_CODES, LONDON
+from app.days import DAY_NAMES
+from app.directory.hours import LONDON
 from app.models import Organization, ProblemReport, Service
 from app.routes.directory import REPORT_KINDS
 
 router = APIRouter(prefix="/admin")
-DAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 # Fixed messages chosen by the `done` query parameter, so the page never echoes what it is sent.
 NOTICES = {
     "created": "Listing created. It is not published yet: publish it when it is ready.",
@@ -118,7 +117,7 @@ def _listing_form_page(
         service=service,
         errors=errors,
         notice=_notice(request),
-        days=list(zip(DAY_CODES, DAY_NAMES, strict=True)),
+        days=list(DAY_NAMES.items()),
     )
 
 
@@ -224,7 +223,7 @@ def listing_checked_today(
 def listing_history(service_id: str, request: Request, db: SessionDep, staff: Editor) -> Response:
     service = _listing_or_404(db, service_id)
     changes = [
-        (aware(change.at).astimezone(LONDON).strftime("%d %b %Y %H:%M"), change)
+        (change.at.astimezone(LONDON).strftime("%d %b %Y %H:%M"), change)
         for change in history(db, service.id)
     ]
     return admin_page(
@@ -311,7 +310,7 @@ def save_organization_form(
 @router.get("/reports", include_in_schema=False)
 def reports(request: Request, db: SessionDep, staff: Editor) -> Response:
     rows = [
-        (report, service, aware(report.created_at).astimezone(LONDON).strftime("%d %b %Y %H:%M"))
+        (report, service, report.created_at.astimezone(LONDON).strftime("%d %b %Y %H:%M"))
         for report, service in problem_reports(db)
     ]
     return admin_page(

@@ -15,14 +15,14 @@ from sqlmodel import Session, col, delete, select
 
 from app.admin.access import Admin, AdminPost, Staff, admin_page, redirect, saved
 from app.admin.audit import audit_actions, find_events
-from app.admin.auth import aware, revoke_sessions
+from app.admin.auth import revoke_sessions
+from app.admin.roles import ROLES, Role
 from app.admin.settings_store import ADMINS_NEED_TWO_FACTOR, get_flag, set_flag
 from app.admin.users import EMAIL, AccountError, create_user
 from app.context import KeysDep, SessionDep
 from app.directory.hours import LONDON
 from app.models import RateLimitHit, Team, User
 from app.rate_limit import bucket_key
-from app.roles import CASEWORKER, STAFF_ROLES
 from app.routes import admin_account, admin_teams
 from app.security import Keys, hash_password, password_problem
 
@@ -59,12 +59,12 @@ def _account_errors(
     errors: Errors = []
     if not EMAIL.match(email):
         errors.append(("email", "Enter an email address like name@example.org"))
-    if role not in STAFF_ROLES:
+    if role not in ROLES:
         errors.append(("role", "Choose a role"))
     team = db.exec(select(Team).where(Team.name == team_name)).first() if team_name else None
     if team_name and team is None:
         errors.append(("team", "Choose a team from the list"))
-    elif role == CASEWORKER and team is None:
+    elif role == Role.CASEWORKER and team is None:
         errors.append(("team", "Choose a team: a caseworker works one team's callback queue"))
     return team, errors
 
@@ -83,9 +83,7 @@ def _unlock(keys: Keys, db: Session, user: User) -> None:
 @router.get("/users", include_in_schema=False)
 def users_page(request: Request, db: SessionDep, staff: Admin) -> Response:
     users = list(db.exec(select(User).order_by(col(User.active).desc(), col(User.email))).all())
-    locked = {
-        user.id for user in users if user.locked_until and aware(user.locked_until) > staff.now
-    }
+    locked = {user.id for user in users if user.locked_until and user.locked_until > staff.now}
     team_names = {team.id: team.name for team in _teams(db)}
     return admin_page(
         request, "admin/users.html", staff, users=users, locked=locked, team_names=team_names
@@ -114,7 +112,7 @@ def _user_form(
         user=user,
         values=values,
         errors=errors,
-        roles=STAFF_ROLES,
+        roles=ROLES,
         teams=_teams(db),
         saved=request.query_params.get("saved", ""),
     )
@@ -298,7 +296,7 @@ def audit_page(
         errors=errors,
         filters=filters,
         actions=audit_actions(db),
-        rows=[(event, aware(event.at).astimezone(LONDON)) for event in events[:AUDIT_PAGE_SIZE]],
+        rows=[(event, event.at.astimezone(LONDON)) for event in events[:AUDIT_PAGE_SIZE]],
         page=number,
         previous_url="/admin/audit?" + urlencode({**kept, "page": number - 1}),
         next_url=(

@@ -7,8 +7,9 @@ from fastapi.responses import Response
 from sqlmodel import Session, col, select
 
 from app.admin.access import Admin, AdminPost, Staff, admin_page, redirect, saved
-from app.admin.teams import DAYS, TeamInput, need_terms, save_team, validate_team
+from app.admin.teams import TeamInput, need_terms, save_team, validate_team
 from app.context import SessionDep
+from app.days import DAY_NAMES
 from app.models import Team
 
 router = APIRouter(prefix="/admin")
@@ -25,7 +26,7 @@ def teams_page(request: Request, db: SessionDep, staff: Admin) -> Response:
         staff,
         teams=teams,
         has_fallback=any(team.is_fallback for team in teams),
-        days=DAYS,
+        days=DAY_NAMES,
     )
 
 
@@ -47,7 +48,7 @@ def _team_form(
         form=form,
         errors=errors,
         terms=need_terms(db),
-        days=DAYS,
+        days=DAY_NAMES,
         saved=request.query_params.get("saved", ""),
     )
 

@@ -12,13 +12,12 @@ from sqlmodel import Session, col, select, update
 
 from app.callbacks.phones import duty_numbers
 from app.callbacks.requests import Text, phone_hash, queue_texts
-from app.models import CallbackRequest, OptOut, OutboundSms, Team
+from app.models import TEAM_ALERT, CallbackRequest, OptOut, OutboundSms, Team
 from app.security import Keys
 
 log = logging.getLogger(__name__)
 
 OPTED_OUT_CODE = "21610"
-TEAM_ALERT = "team-alert"
 # Statuses only ever move up this ladder, so reports arriving late or twice change nothing.
 STATUS_RANK = {"queued": 0, "sending": 1, "sent": 2, "delivered": 3, "undelivered": 3, "failed": 3}
 # Twilio's message statuses in our words; the rest (receiving, canceled...) do not apply to us.

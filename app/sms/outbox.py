@@ -20,7 +20,7 @@ provider.
 import logging
 import random
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import ColumnElement, and_, delete, func, or_
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
@@ -51,11 +51,6 @@ class Claimed:
     purpose: str
     to_encrypted: str | None
     body: str
-
-
-def aware(moment: datetime) -> datetime:
-    """SQLite hands timestamps back without a zone; they are always stored in UTC."""
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def backoff(attempts: int, rng: random.Random) -> timedelta:
@@ -118,7 +113,7 @@ def paused_until(db: Session, now: datetime) -> datetime | None:
     setting = db.get(AppSetting, PAUSED_KEY)
     if setting is None or not setting.value:
         return None
-    until = aware(datetime.fromisoformat(setting.value))
+    until = datetime.fromisoformat(setting.value)  # written by `pause`, with its offset
     return until if until > now else None
 
 
@@ -128,7 +123,7 @@ def pause(db: Session, now: datetime) -> None:
             col(OutboundSms.claimed_at) > now - CAP_WINDOW, _counted_in_cap()
         )
     ).one()
-    until = aware(oldest) + CAP_WINDOW if oldest else now + CAP_WINDOW
+    until = oldest + CAP_WINDOW if oldest else now + CAP_WINDOW
     if paused_until(db, now) is None:  # warn once per pause, not once per batch
         log.warning("Hourly SMS cap reached: sending paused until %s", until.isoformat())
     # An upsert: another sender may pause sending at the same moment, with the same time.
