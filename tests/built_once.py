@@ -1,9 +1,9 @@
 """What the suite builds once per test process instead of once per test, and how tests share it.
 
-- The repository's content and its rendered public pages. Loading them and rendering and
-  compressing every page in every language is most of `create_app`'s time; every app a test
-  creates on the repository's `content/` reuses one copy (no test changes them: a test that edits
-  content copies it into its own directory first, and that is loaded afresh, as before).
+- The repository's content, its rendered public pages and its listing files. Loading them, and
+  rendering and compressing every page in every language, is most of `create_app`'s time; every
+  app a test creates on the repository's `content/` reuses one copy (no test changes them: a test
+  that edits content copies it into its own directory first, and that is loaded afresh).
 - A database at the newest migration with no rows. On SQLite the migrations run once into a
   template file, which each test gets a copy of. On PostgreSQL the migrated schema is kept and its
   tables are emptied between tests (the migrations add no rows of their own); whenever a test has
@@ -22,6 +22,7 @@ from sqlalchemy.engine import make_url
 
 from app.content import Content, load_content
 from app.database import alembic_config, make_engine, migrate
+from app.directory.files import NeedsFile, ServiceFile, read_listing_files
 from app.pages import Site, build_site
 from app.settings import PROJECT_ROOT, Settings
 
@@ -29,6 +30,7 @@ REPOSITORY_CONTENT = (PROJECT_ROOT / "content").resolve()
 
 _content: list[Content] = []
 _sites: dict[str, Site] = {}
+_listing_files: list[tuple[NeedsFile, list[ServiceFile]]] = []
 
 
 def repository_content() -> Content:
@@ -51,6 +53,14 @@ def shared_build_site(content: Content, settings: Settings) -> Site:
             _sites[settings.exit_url] = build_site(content, settings)
         return _sites[settings.exit_url]
     return build_site(content, settings)
+
+
+def shared_read_listing_files(services_dir: Path) -> tuple[NeedsFile, list[ServiceFile]]:
+    if Path(services_dir).resolve() != REPOSITORY_CONTENT / "services":
+        return read_listing_files(services_dir)
+    if not _listing_files:
+        _listing_files.append(read_listing_files(services_dir))
+    return _listing_files[0]
 
 
 def worker_database_url(base_url: str) -> str:

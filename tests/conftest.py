@@ -3,18 +3,21 @@
 The suite runs on SQLite by default and on PostgreSQL when TEST_DATABASE_URL is set (under
 pytest-xdist, on each worker's own database beside it). What the fixtures build once per process
 rather than once per test (the content, the rendered pages, the migrated schema) is in
-tests/built_once.py.
+tests/built_once.py; passwords are hashed at argon2's cheapest.
 """
 
 import os
+import secrets
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from argon2 import PasswordHasher, profiles
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
 import app.main
+import app.security
 from app.database import make_engine
 from app.main import create_app
 from app.settings import PROJECT_ROOT, Settings, load_settings
@@ -23,6 +26,7 @@ from tests.built_once import (
     reset_database,
     shared_build_site,
     shared_load_content,
+    shared_read_listing_files,
     worker_database_url,
 )
 
@@ -48,10 +52,23 @@ def make_settings(tmp_path: Path, **overrides: object) -> Settings:
 
 @pytest.fixture(scope="session", autouse=True)
 def reuse_content_and_pages() -> Iterator[None]:
-    """Every app built on the repository's content shares one loaded copy and one rendered site."""
+    """Apps built on the repository's content share one loaded copy of it and one rendered site."""
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(app.main, "load_content", shared_load_content)
         patch.setattr(app.main, "build_site", shared_build_site)
+        patch.setattr(app.main, "read_listing_files", shared_read_listing_files)
+        yield
+
+
+@pytest.fixture(scope="session", autouse=True)
+def cheap_password_hashes() -> Iterator[None]:
+    """Argon2 with argon2-cffi's profile for tests: the service's cost (a third of a second of CPU
+    a hash, to slow attackers down) would add minutes to a suite that hashes and checks hundreds
+    of passwords. Servers that tests start as processes keep the real cost."""
+    hasher = PasswordHasher.from_parameters(profiles.CHEAPEST)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(app.security, "_hasher", hasher)
+        patch.setattr(app.security, "_UNKNOWN_USER_HASH", hasher.hash(secrets.token_urlsafe(16)))
         yield
 
 
