@@ -1,5 +1,6 @@
 """The migrations build exactly the schema the models describe, and can go down and up again."""
 
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
@@ -7,6 +8,13 @@ from sqlalchemy import Engine, inspect
 
 from app.database import alembic_config, downgrade, migrate
 from app.models import metadata
+
+
+@pytest.fixture
+def migrated_engine(engine: Engine) -> Engine:
+    """Migrated here for real, not copied from the suite's template: the migrations are tested."""
+    migrate(engine)
+    return engine
 
 
 def test_the_models_and_the_migrations_agree(migrated_engine: Engine) -> None:
