@@ -14,7 +14,7 @@ from pathlib import Path
 import httpx2 as httpx
 import pytest
 
-from app.settings import ConfigurationError, load_settings
+from app.settings import ConfigurationError, development_base_url, load_settings
 from tests.conftest import TEST_DATABASE_URL
 
 STRONG = "s" * 40
@@ -190,3 +190,19 @@ def test_links_lead_to_the_port_serve_was_started_on_unless_public_base_url_is_s
         about = httpx.get(f"{server.url}/api/v1/").json()
 
     assert about["openapi_url"] == expected.format(port=port) + "/api/v1/openapi.json"
+
+
+@pytest.mark.parametrize(
+    ("host", "expected"),
+    [
+        ("0.0.0.0", "http://127.0.0.1:8080"),
+        ("::", "http://127.0.0.1:8080"),
+        ("::1", "http://[::1]:8080"),
+        ("192.168.1.20", "http://192.168.1.20:8080"),
+        ("localhost", "http://localhost:8080"),
+    ],
+)
+def test_serve_on_every_address_links_to_this_machine_and_on_one_address_to_that_one(
+    host: str, expected: str
+) -> None:
+    assert development_base_url(host, 8080) == expected
