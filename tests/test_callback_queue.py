@@ -40,7 +40,7 @@ def make_request(client: TestClient, area: str, at: datetime = NOON, name: str =
         say_who=False,
     )
     stored = create_callback(
-        client.app.app.state.engine,  # type: ignore[attr-defined]
+        context(client).engine,
         [],
         details,
         keys_of(client),

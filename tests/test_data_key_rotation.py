@@ -10,9 +10,9 @@ from sqlalchemy import Engine
 from sqlmodel import Session, select
 
 from app.__main__ import main
-from app.callbacks.requests import CallbackDetails, Keys, create_callback
+from app.callbacks.requests import CallbackDetails, Stored, create_callback
 from app.models import CallbackRequest, OutboundSms, Team, User
-from app.security import DataCipher
+from app.security import DataCipher, Keys
 from app.settings import Settings
 from tests.admin_helpers import NOON
 
@@ -22,6 +22,10 @@ LOST_KEY = "lost-data-key-" + "c" * 32
 TOTP_SECRET = "JBSWY3DPEHPK3PXP"
 # Three requests (each with a team alert and a confirmation text), batches of two rows.
 PEOPLE = [("+447700900101", "Sam"), ("+447700900102", ""), ("+447700900103", "Ali")]
+
+
+def _same(text: str) -> str:
+    return text
 
 
 def store_under(engine: Engine, settings: Settings, key: str) -> None:
@@ -51,9 +55,10 @@ def store_under(engine: Engine, settings: Settings, key: str) -> None:
                 text_ok=True,
                 say_who=False,
             )
-            create_callback(
-                db, details, keys, NOON, timedelta(hours=24), "https://card.example", lambda s: s
+            stored = create_callback(
+                engine, [], details, keys, NOON, timedelta(hours=24), "https://card.example", _same
             )
+            assert isinstance(stored, Stored)
 
 
 def rotate(
