@@ -6,6 +6,7 @@ from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 
+from app.admin.listing_store import STATUS_ACTIONS
 from app.models import ListingChange, Organization, ProblemReport, Service, utcnow
 from app.routes import admin_listings
 from tests.factories import make_service
@@ -15,12 +16,14 @@ __all__ = ["db", "editor"]  # fixtures
 
 
 def editor_routes(method: str) -> list[str]:
-    """Every path of the editor's router for `method`, so a new route cannot be missed."""
-    return sorted(
-        route.path
-        for route in admin_listings.router.routes
-        if isinstance(route, APIRoute) and method in (route.methods or set())
-    )
+    """Every path of the editor's router for `method`, so a new route cannot be missed (a status
+    action's route once per action)."""
+    paths = []
+    for route in admin_listings.router.routes:
+        if isinstance(route, APIRoute) and method in (route.methods or set()):
+            actions = list(STATUS_ACTIONS) if "{action}" in route.path else ["{action}"]
+            paths.extend(route.path.replace("{action}", action) for action in actions)
+    return sorted(paths)
 
 
 def filled(path: str, service: Service, report: ProblemReport) -> str:

@@ -99,6 +99,27 @@ def _guarded(
     return won
 
 
+def _audit(
+    db: Session,
+    action: str,
+    user: User,
+    session: AdminSession,
+    request: CallbackRequest,
+    now: datetime,
+    detail: str = "",
+) -> None:
+    record(
+        db,
+        action,
+        at=now,
+        user=user,
+        staff_session=session,
+        entity="callback",
+        entity_id=request.reference,
+        detail=detail,
+    )
+
+
 def claim(
     db: Session, user: User, session: AdminSession, request: CallbackRequest, now: datetime
 ) -> None:
@@ -110,15 +131,7 @@ def claim(
         db, user, request, ("new",), status="claimed", claimed_by=user.id, claimed_at=now
     ):
         raise QueueError("Someone has already claimed this request")
-    record(
-        db,
-        "claim",
-        at=now,
-        user=user,
-        staff_session=session,
-        entity="callback",
-        entity_id=request.reference,
-    )
+    _audit(db, "claim", user, session, request, now)
 
 
 def reveal(
@@ -135,15 +148,7 @@ def reveal(
     """
     if request.phone_encrypted is None:
         raise QueueError("The contact details were deleted under the retention rules")
-    record(
-        db,
-        "view-contact",
-        at=now,
-        user=user,
-        staff_session=session,
-        entity="callback",
-        entity_id=request.reference,
-    )
+    _audit(db, "view-contact", user, session, request, now)
     name = cipher.decrypt(request.name_encrypted) if request.name_encrypted else ""
     return cipher.decrypt(request.phone_encrypted), name
 
@@ -166,13 +171,4 @@ def close(
         db, user, request, ("new", "claimed"), status="closed", outcome=outcome, closed_at=now
     ):
         raise QueueError("This request is already closed")
-    record(
-        db,
-        "close",
-        at=now,
-        user=user,
-        staff_session=session,
-        entity="callback",
-        entity_id=request.reference,
-        detail=f"outcome: {outcome}",
-    )
+    _audit(db, "close", user, session, request, now, f"outcome: {outcome}")

@@ -20,6 +20,7 @@ from app.admin.access import Editor, EditorPost, Staff, admin_page, redirect
 from app.admin.listing_checks import validate
 from app.admin.listing_store import (
     LIST_LIMIT,
+    STATUS_ACTIONS,
     STATUS_FILTERS,
     change_status,
     find_listings,
@@ -182,41 +183,17 @@ def update_listing(
     return redirect(f"/admin/listings/{service_id}?done=saved")
 
 
-def _listing_action(
-    request: Request, db: Session, staff: Staff, service_id: str, action: str
+@router.post("/listings/{service_id}/{action}", include_in_schema=False)
+def listing_action(
+    service_id: str, action: str, request: Request, db: SessionDep, staff: EditorPost
 ) -> Response:
+    """Publish, unpublish, archive, or mark a listing as checked today (audited)."""
+    if action not in STATUS_ACTIONS:
+        raise HTTPException(status_code=404)
     service = _listing_or_404(db, service_id)
     change_status(db, service, action, _choices(request, db), staff, staff.now)
     db.commit()
     return redirect(f"/admin/listings/{service_id}?done={action}")
-
-
-@router.post("/listings/{service_id}/publish", include_in_schema=False)
-def publish_listing(
-    service_id: str, request: Request, db: SessionDep, staff: EditorPost
-) -> Response:
-    return _listing_action(request, db, staff, service_id, "publish")
-
-
-@router.post("/listings/{service_id}/unpublish", include_in_schema=False)
-def unpublish_listing(
-    service_id: str, request: Request, db: SessionDep, staff: EditorPost
-) -> Response:
-    return _listing_action(request, db, staff, service_id, "unpublish")
-
-
-@router.post("/listings/{service_id}/archive", include_in_schema=False)
-def archive_listing(
-    service_id: str, request: Request, db: SessionDep, staff: EditorPost
-) -> Response:
-    return _listing_action(request, db, staff, service_id, "archive")
-
-
-@router.post("/listings/{service_id}/checked-today", include_in_schema=False)
-def listing_checked_today(
-    service_id: str, request: Request, db: SessionDep, staff: EditorPost
-) -> Response:
-    return _listing_action(request, db, staff, service_id, "checked-today")
 
 
 @router.get("/listings/{service_id}/history", include_in_schema=False)

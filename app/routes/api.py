@@ -16,7 +16,7 @@ Other directories reuse the listings through it. Rules every endpoint keeps:
 import uuid
 from collections.abc import Callable, Coroutine
 from functools import cache
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 from fastapi import APIRouter, Query, Request
 from fastapi.exceptions import RequestValidationError
@@ -51,6 +51,7 @@ from app.routes.api_params import (
     parse_id,
 )
 
+T = TypeVar("T")
 API_PREFIX = "/api/v1"
 HSDS_VERSION = "3.0"
 PROFILE_URL = "https://ref.openreferraluk.org/"
@@ -118,6 +119,19 @@ def sent(body: OpenReferralObject) -> Response:
     return Response(body.to_json(), media_type="application/json")
 
 
+def one_page(session: Session, page: PageRequest, count: Any, rows: Any) -> tuple[int, list[Any]]:
+    """The number of matches (`count`, a SELECT COUNT) and this page of `rows` (ordered)."""
+    total = session.exec(count).one()
+    return total, list(session.exec(rows.offset(page.offset).limit(page.size)).all())
+
+
+def found(row: T | None, what: str, id: str) -> T:
+    """The row asked for by id, or the API's JSON 404."""
+    if row is None:
+        raise ApiError(404, f"No {what} with id {id!r}")
+    return row
+
+
 def paginated(page: PageRequest, total: int, contents: list[Item]) -> Response:
     return sent(oruk.page_envelope(page.number, page.size, total, contents))
 
@@ -160,15 +174,15 @@ def services_page(
     session: Session, page: PageRequest, filters: ServiceFilters
 ) -> Page[ServiceSummary]:
     conditions = service_conditions(filters)
-    total = session.exec(select(func.count()).select_from(Service).where(*conditions)).one()
-    rows = session.exec(
+    total, rows = one_page(
+        session,
+        page,
+        select(func.count()).select_from(Service).where(*conditions),
         select(Service)
         .where(*conditions)
         .order_by(col(Service.name), col(Service.id))
-        .offset(page.offset)
-        .limit(page.size)
-        .options(*summary_options())
-    ).all()
+        .options(*summary_options()),
+    )
     contents = [oruk.service_summary(row) for row in rows]
     return oruk.page_envelope(page.number, page.size, total, contents)
 
@@ -186,9 +200,7 @@ def get_service(id: str, session: SessionDep) -> Response:
         .where(col(Service.id) == service_id, *visible())
         .options(*full_service_options())
     ).first()
-    if row is None:
-        raise ApiError(404, f"No service with id {id!r}")
-    return sent(oruk.full_service(row))
+    return sent(oruk.full_service(found(row, "service", id)))
 
 
 @router.get(
@@ -198,13 +210,12 @@ def get_service(id: str, session: SessionDep) -> Response:
 )
 def list_taxonomies(session: SessionDep, page: PageDep) -> Response:
     """The vocabularies our services are tagged with (our "needs")."""
-    total = session.exec(select(func.count()).select_from(Taxonomy)).one()
-    rows = session.exec(
-        select(Taxonomy)
-        .order_by(col(Taxonomy.name), col(Taxonomy.id))
-        .offset(page.offset)
-        .limit(page.size)
-    ).all()
+    total, rows = one_page(
+        session,
+        page,
+        select(func.count()).select_from(Taxonomy),
+        select(Taxonomy).order_by(col(Taxonomy.name), col(Taxonomy.id)),
+    )
     return paginated(page, total, [oruk.taxonomy(row) for row in rows])
 
 
@@ -215,9 +226,7 @@ def list_taxonomies(session: SessionDep, page: PageDep) -> Response:
 )
 def get_taxonomy(id: str, session: SessionDep) -> Response:
     row = session.get(Taxonomy, parse_id(id, "taxonomy"))
-    if row is None:
-        raise ApiError(404, f"No taxonomy with id {id!r}")
-    return sent(oruk.taxonomy(row))
+    return sent(oruk.taxonomy(found(row, "taxonomy", id)))
 
 
 @router.get(
@@ -231,15 +240,15 @@ def list_taxonomy_terms(
     taxonomy_id: Annotated[uuid.UUID | None, Query(description="Terms of this taxonomy.")] = None,
 ) -> Response:
     conditions = [] if taxonomy_id is None else [col(TaxonomyTerm.taxonomy_id) == taxonomy_id]
-    total = session.exec(select(func.count()).select_from(TaxonomyTerm).where(*conditions)).one()
-    rows = session.exec(
+    total, rows = one_page(
+        session,
+        page,
+        select(func.count()).select_from(TaxonomyTerm).where(*conditions),
         select(TaxonomyTerm)
         .where(*conditions)
         .order_by(col(TaxonomyTerm.taxonomy_id), col(TaxonomyTerm.position), col(TaxonomyTerm.id))
-        .offset(page.offset)
-        .limit(page.size)
-        .options(joinedload(rel(TaxonomyTerm.taxonomy)))
-    ).all()
+        .options(joinedload(rel(TaxonomyTerm.taxonomy))),
+    )
     return paginated(page, total, [oruk.taxonomy_term(row) for row in rows])
 
 
@@ -255,9 +264,7 @@ def get_taxonomy_term(id: str, session: SessionDep) -> Response:
         .where(col(TaxonomyTerm.id) == term_id)
         .options(joinedload(rel(TaxonomyTerm.taxonomy)))
     ).first()
-    if row is None:
-        raise ApiError(404, f"No taxonomy term with id {id!r}")
-    return sent(oruk.taxonomy_term(row))
+    return sent(oruk.taxonomy_term(found(row, "taxonomy term", id)))
 
 
 @router.get(
@@ -268,20 +275,18 @@ def get_taxonomy_term(id: str, session: SessionDep) -> Response:
 def list_service_at_locations(session: SessionDep, page: PageDep, filters: FiltersDep) -> Response:
     """Where services are delivered in person: each service at each of its locations."""
     conditions = service_conditions(filters)
-    total = session.exec(
+    total, rows = one_page(
+        session,
+        page,
         select(func.count())
         .select_from(ServiceAtLocation)
         .join(Service, col(ServiceAtLocation.service_id) == col(Service.id))
-        .where(*conditions)
-    ).one()
-    rows = session.exec(
+        .where(*conditions),
         service_at_location_query()
         .where(*conditions)
         .order_by(col(Service.name), col(ServiceAtLocation.id))
-        .offset(page.offset)
-        .limit(page.size)
-        .options(joinedload(rel(ServiceAtLocation.location)), *summary_options())
-    ).all()
+        .options(joinedload(rel(ServiceAtLocation.location)), *summary_options()),
+    )
     contents = [oruk.service_at_location_summary(link, service) for link, service in rows]
     return paginated(page, total, contents)
 
@@ -301,9 +306,7 @@ def get_service_at_location(id: str, session: SessionDep) -> Response:
             *full_service_options(),
         )
     ).first()
-    if row is None:
-        raise ApiError(404, f"No service at location with id {id!r}")
-    link, service = row
+    link, service = found(row, "service at location", id)
     return sent(oruk.full_service_at_location(link, service))
 
 
