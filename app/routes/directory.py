@@ -23,7 +23,7 @@ from app.directory.files import NeedsFile
 from app.directory.hours import opening_state
 from app.directory.present import Gettext, needs_in, present
 from app.directory.search import Filters, find_service, find_services, postcode_district
-from app.models import ProblemReport
+from app.models import ProblemReport, Service
 from app.pages import Renderer
 from app.rate_limit import allow, bucket_key
 
@@ -98,6 +98,16 @@ async def directory(
     return respond(request, await context.directory_cache.get_or_render(key, render))
 
 
+def _service_or_404(session: Session, service_id: str) -> Service:
+    try:
+        service = find_service(session, uuid.UUID(service_id))
+    except ValueError:
+        service = None
+    if service is None:
+        raise HTTPException(status_code=404)
+    return service
+
+
 def _listing_page(
     request: Request,
     renderer: Renderer,
@@ -109,12 +119,7 @@ def _listing_page(
     errors: list[tuple[str, str]] | None = None,
     status: int = 400,
 ) -> Response:
-    try:
-        service = find_service(session, uuid.UUID(service_id))
-    except ValueError:
-        service = None
-    if service is None:
-        raise HTTPException(status_code=404)
+    service = _service_or_404(session, service_id)
     needs = needs_in(all_needs, lang)
     state = opening_state(service.schedules, now)
     listing = present(service, state, lang, renderer.gettext[lang], now, needs)
@@ -163,12 +168,7 @@ def report_problem(
             request, renderer, needs, session, now, lang, service_id, problem, status
         )
 
-    try:
-        service = find_service(session, uuid.UUID(service_id))
-    except ValueError:
-        service = None
-    if service is None:
-        raise HTTPException(status_code=404)
+    service = _service_or_404(session, service_id)
     if kind not in REPORT_KINDS:
         return page_with([("kind-wrong-phone", _("Choose what is wrong"))])
     if len(details) > 1000:
