@@ -17,7 +17,7 @@ import shutil
 from pathlib import Path
 
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, create_engine, text
+from sqlalchemy import Connection, Engine, create_engine, text
 from sqlalchemy.engine import make_url
 
 from app.content import Content, load_content
@@ -122,11 +122,7 @@ class MigratedDatabase:
 
     def _empty_tables(self, engine: Engine) -> None:
         with engine.begin() as connection:
-            tables = set(
-                connection.execute(
-                    text("SELECT tablename FROM pg_tables WHERE schemaname = 'public'")
-                ).scalars()
-            )
+            tables = _public_tables(connection)
             at_head = (
                 self.head
                 and tables == self.tables
@@ -141,8 +137,9 @@ class MigratedDatabase:
         migrate(engine)
         self.head = ScriptDirectory.from_config(alembic_config(engine)).get_current_head() or ""
         with engine.connect() as connection:
-            self.tables = set(
-                connection.execute(
-                    text("SELECT tablename FROM pg_tables WHERE schemaname = 'public'")
-                ).scalars()
-            )
+            self.tables = _public_tables(connection)
+
+
+def _public_tables(connection: Connection) -> set[str]:
+    query = text("SELECT tablename FROM pg_tables WHERE schemaname = 'public'")
+    return set(connection.execute(query).scalars())
