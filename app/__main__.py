@@ -1,5 +1,5 @@
 """Command line: `python -m app serve | migrate | worker | content-check | import-services |
-create-user` (see `python -m app --help`, or the README's table of commands)."""
+create-user | rotate-data-key` (see `python -m app --help`, or the README's table of commands)."""
 
 import argparse
 import logging
