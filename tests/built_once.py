@@ -5,9 +5,10 @@
   app a test creates on the repository's `content/` reuses one copy (no test changes them: a test
   that edits content copies it into its own directory first, and that is loaded afresh).
 - A database at the newest migration with no rows. On SQLite the migrations run once into a
-  template file, which each test gets a copy of. On PostgreSQL the migrated schema is kept and its
-  tables are emptied between tests (the migrations add no rows of their own); whenever a test has
-  left another schema behind (dropped, or migrated down), it is rebuilt by running the migrations.
+  template file, which each test gets a copy of. On PostgreSQL the migrated schema is kept, and
+  between tests its tables are emptied and its id counters restarted (the migrations add no rows
+  of their own); whenever a test has left another schema behind (dropped, or migrated down), it
+  is rebuilt by running the migrations.
 - Under pytest-xdist, each worker's own PostgreSQL database beside TEST_DATABASE_URL's (named
   after it with the worker's id, e.g. `test_gw0`), created when missing.
 """
@@ -23,10 +24,16 @@ from sqlalchemy.engine import make_url
 from app.content import Content, load_content
 from app.database import alembic_config, make_engine, migrate
 from app.directory.files import NeedsFile, ServiceFile, read_listing_files
+from app.models import metadata
 from app.pages import Site, build_site
 from app.settings import PROJECT_ROOT, Settings
 
 REPOSITORY_CONTENT = (PROJECT_ROOT / "content").resolve()
+MODEL_TABLES = {table.name for table in metadata.sorted_tables} | {"alembic_version"}
+SEQUENCES = text(
+    "SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+    "WHERE c.relkind = 'S' AND n.nspname = 'public'"
+)
 
 _content: list[Content] = []
 _sites: dict[str, Site] = {}
@@ -68,8 +75,13 @@ def worker_database_url(base_url: str) -> str:
     worker = os.environ.get("PYTEST_XDIST_WORKER", "")
     if not base_url or not worker:
         return base_url
+    return database_beside(base_url, f"_{worker}")
+
+
+def database_beside(base_url: str, suffix: str) -> str:
+    """The PostgreSQL database named as base_url's with `suffix` added, created when missing."""
     url = make_url(base_url)
-    name = f"{url.database}_{worker}"
+    name = f"{url.database}{suffix}"
     admin = create_engine(url, isolation_level="AUTOCOMMIT")
     try:
         with admin.connect() as connection:
@@ -97,7 +109,7 @@ class MigratedDatabase:
     def __init__(self, workdir: Path) -> None:
         self.template = workdir / "migrated.db"
         self.head = ""
-        self.tables: set[str] = set()
+        self.migrated: set[str] = set()  # PostgreSQL databases this process has migrated
 
     def restore(self, engine: Engine) -> None:
         if engine.dialect.name == "sqlite":
@@ -121,23 +133,26 @@ class MigratedDatabase:
         shutil.copyfile(self.template, target)
 
     def _empty_tables(self, engine: Engine) -> None:
+        database = str(engine.url.database)
         with engine.begin() as connection:
-            tables = _public_tables(connection)
             at_head = (
-                self.head
-                and tables == self.tables
+                database in self.migrated
+                and _public_tables(connection) == MODEL_TABLES
                 and connection.execute(text("SELECT version_num FROM alembic_version")).scalar()
                 == self.head
             )
             if at_head:
-                names = ", ".join(f'"{name}"' for name in sorted(tables - {"alembic_version"}))
-                connection.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+                # DELETE, children first, then the id counters: a tenth of TRUNCATE's time on
+                # tables this small (TRUNCATE makes and syncs new files for every table).
+                for table in reversed(metadata.sorted_tables):
+                    connection.execute(table.delete())
+                for sequence in connection.execute(SEQUENCES).scalars():
+                    connection.execute(text(f'ALTER SEQUENCE "{sequence}" RESTART'))
                 return
         reset_database(engine)
         migrate(engine)
         self.head = ScriptDirectory.from_config(alembic_config(engine)).get_current_head() or ""
-        with engine.connect() as connection:
-            self.tables = _public_tables(connection)
+        self.migrated.add(database)
 
 
 def _public_tables(connection: Connection) -> set[str]:

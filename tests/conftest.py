@@ -23,6 +23,7 @@ from app.main import create_app
 from app.settings import PROJECT_ROOT, Settings, load_settings
 from tests.built_once import (
     MigratedDatabase,
+    database_beside,
     reset_database,
     shared_build_site,
     shared_load_content,
@@ -110,8 +111,15 @@ def client(settings: Settings, migrated_engine: Engine) -> Iterator[TestClient]:
 def public_client(
     tmp_path_factory: pytest.TempPathFactory, migrated_database: MigratedDatabase
 ) -> Iterator[TestClient]:
-    """One app for tests that only read public pages."""
-    settings = make_settings(tmp_path_factory.mktemp("public"))
+    """One app for tests that only read public pages.
+
+    On PostgreSQL it has a database of its own, which tests that empty their database, or cut
+    every connection to it, leave alone.
+    """
+    own: dict[str, object] = {}
+    if TEST_DATABASE_URL:
+        own["database_url"] = database_beside(TEST_DATABASE_URL, "_public")
+    settings = make_settings(tmp_path_factory.mktemp("public"), **own)
     engine = make_engine(settings.database_url)
     migrated_database.restore(engine)
     with TestClient(create_app(settings), follow_redirects=False) as client:
