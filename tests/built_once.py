@@ -10,7 +10,8 @@
   of their own); whenever a test has left another schema behind (dropped, or migrated down), it
   is rebuilt by running the migrations.
 - Under pytest-xdist, each worker's own PostgreSQL database beside TEST_DATABASE_URL's (named
-  after it with the worker's id, e.g. `test_gw0`), created when missing.
+  after it with the worker's id, e.g. `test_gw0`), created when missing; `public_client` has one
+  more beside that (`test_gw0_public`).
 """
 
 import os
