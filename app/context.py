@@ -12,6 +12,7 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import cached_property
 from typing import Annotated, cast
 
 from fastapi import Depends, HTTPException, Request
@@ -58,13 +59,13 @@ class AppContext:
     directory_cache: PageCache = field(default_factory=PageCache)
     api_cache: ResponseCache[CachedResponse] = field(default_factory=ResponseCache)
     clock: Clock = system_clock
-    sign_in_delay: "SignInDelay" = field(default_factory=lambda: SignInDelay())
+    sign_in_delay: SignInDelay = field(default_factory=SignInDelay)
 
     @property
     def renderer(self) -> Renderer:
         return self.site.renderer
 
-    @property
+    @cached_property
     def language_codes(self) -> list[str]:
         return list(self.content.languages)
 

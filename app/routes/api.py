@@ -64,10 +64,9 @@ CACHED_OPERATIONS = {"getPaginatedListOfServices"}
 
 def finish(request: Request, response: Response) -> Response:
     response.headers.update(CORS_HEADERS)
-    if response.status_code != 200:
-        return response
-    # Cached lists carry the ETag of their uncompressed JSON; other answers get one here.
-    etag = response.headers.get("ETag") or etag_for(bytes(response.body))
+    if response.status_code != 200 or "ETag" in response.headers:
+        return response  # a cached list: `choose` already set its ETag or answered 304
+    etag = etag_for(bytes(response.body))
     if etag_matches(request.headers.get("if-none-match", "").encode("latin-1"), etag):
         headers = {"ETag": etag, "Cache-Control": CACHE_CONTROL, **CORS_HEADERS}
         return Response(status_code=304, headers=headers)
