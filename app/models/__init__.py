@@ -5,7 +5,14 @@ Import tables from here (`from app.models import Service`), so every table is re
 """
 
 from app.models.base import metadata, timestamp, utcnow
-from app.models.callbacks import TEAM_ALERT, CallbackRequest, OptOut, OutboundSms
+from app.models.callbacks import (
+    TEAM_ALERT,
+    CallbackActivity,
+    CallbackRequest,
+    InboundSms,
+    OptOut,
+    OutboundSms,
+)
 from app.models.cards import UNKNOWN_BUCKET, CardBatch, ScanCount
 from app.models.directory import (
     Address,
@@ -35,9 +42,11 @@ __all__ = [
     "AppSetting",
     "Attribute",
     "AuditEvent",
+    "CallbackActivity",
     "CallbackRequest",
     "CardBatch",
     "Contact",
+    "InboundSms",
     "Language",
     "ListingChange",
     "Location",

@@ -21,6 +21,8 @@ class Team(SQLModel, table=True):
     works_from: time = time(9)
     works_until: time = time(17)
     is_fallback: bool = False
+    # The number a young person will see us call and text from (shown before they send a request).
+    calls_from: str = Field(default="", max_length=32)
 
 
 class User(SQLModel, table=True):
