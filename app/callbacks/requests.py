@@ -47,6 +47,12 @@ class CallbackDetails:
     text_ok: bool
     say_who: bool
     source: str = "web"
+    # Safe contact; None when not asked (requests by text) or not answered.
+    voicemail_ok: bool | None = None
+    text_first: bool | None = None
+    others_may_answer: bool | None = None
+    age_band: str | None = None
+    about: str | None = None
 
 
 def new_reference() -> str:
@@ -224,6 +230,11 @@ def store_callback(
         "best_time": details.best_time,
         "text_ok": details.text_ok,
         "say_who": details.say_who,
+        "voicemail_ok": details.voicemail_ok,
+        "text_first": details.text_first,
+        "others_may_answer": details.others_may_answer,
+        "age_band": details.age_band,
+        "about": details.about,
         "phone_encrypted": sealed.phone_encrypted,
         "name_encrypted": sealed.name_encrypted,
         "phone_hash": sealed.phone_hash,
