@@ -10,7 +10,9 @@ from datetime import timedelta
 from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 
-from app.callbacks.queue import QueueError, claim, close, get_for
+from app.admin.access import Staff
+from app.callbacks.casework import claim, close
+from app.callbacks.queue import QueueError, get_for
 from app.models import AdminSession, CallbackRequest, User
 from app.security import new_token
 from tests.admin_helpers import (
@@ -25,7 +27,7 @@ from tests.admin_helpers import (
 from tests.test_callback_queue import make_request
 
 TEAM = "North"
-Action = Callable[[Session, User, AdminSession, CallbackRequest], None]
+Action = Callable[[Session, Staff, CallbackRequest], None]
 
 
 def caseworker(client: TestClient, email: str) -> tuple[int, str]:
@@ -62,7 +64,7 @@ def at_once(
             request = get_for(db, user, reference)
             everyone_has_read.wait(timeout=10)
             try:
-                actions[email](db, user, staff_session, request)
+                actions[email](db, Staff(user, staff_session, NOON), request)
             except QueueError as error:
                 return str(error), request.status
             db.commit()
@@ -84,8 +86,8 @@ def test_two_caseworkers_claiming_one_request_at_once_leaves_exactly_one_owner(
     add_team(client, TEAM, areas="LU1")
     reference = make_request(client, "LU1")
 
-    def claiming(db: Session, user: User, session: AdminSession, request: CallbackRequest) -> None:
-        claim(db, user, session, request, NOON)
+    def claiming(db: Session, staff: Staff, request: CallbackRequest) -> None:
+        claim(db, staff, request)
 
     told = at_once(client, reference, {"ana@example.org": claiming, "ben@example.org": claiming})
 
@@ -106,17 +108,15 @@ def test_two_caseworkers_closing_one_request_at_once_close_it_once(client: TestC
     reference = make_request(client, "LU1")
 
     def closing_as(outcome: str) -> Action:
-        def closing(
-            db: Session, user: User, session: AdminSession, request: CallbackRequest
-        ) -> None:
-            close(db, user, session, request, outcome, NOON)
+        def closing(db: Session, staff: Staff, request: CallbackRequest) -> None:
+            close(db, staff, request, outcome, "", [])
 
         return closing
 
     told = at_once(
         client,
         reference,
-        {"ana@example.org": closing_as("talked"), "ben@example.org": closing_as("no-answer")},
+        {"ana@example.org": closing_as("helped"), "ben@example.org": closing_as("not-appropriate")},
     )
 
     assert sorted(told.values()) == [
@@ -135,17 +135,18 @@ def test_closing_a_closed_request_again_changes_nothing(client: TestClient) -> N
     reference = make_request(client, "LU1")
     token = signed_in(client, "worker@example.org", "caseworker", team=TEAM)
     first = client.post(
-        f"/admin/callbacks/{reference}/close", data={"csrf_token": token, "outcome": "talked"}
+        f"/admin/callbacks/{reference}/close", data={"csrf_token": token, "outcome": "helped"}
     )
     closed_at = stored(client, reference).closed_at
 
     set_clock(client, NOON + timedelta(minutes=10))
     again = client.post(
-        f"/admin/callbacks/{reference}/close", data={"csrf_token": token, "outcome": "referred"}
+        f"/admin/callbacks/{reference}/close",
+        data={"csrf_token": token, "outcome": "not-appropriate"},
     )
 
     assert first.status_code == 303
     assert again.status_code == 400 and "This request is already closed" in again.text
     request = stored(client, reference)
-    assert (request.outcome, request.closed_at) == ("talked", closed_at)
+    assert (request.outcome, request.closed_at) == ("helped", closed_at)
     assert [event.action for event in audit_trail(client)].count("close") == 1

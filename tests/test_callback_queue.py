@@ -83,14 +83,14 @@ def test_a_caseworker_claims_reveals_and_closes_a_request(client: TestClient) ->
     )
     revealed = client.post(f"/admin/callbacks/{reference}/reveal", data={"csrf_token": token})
     closed = client.post(
-        f"/admin/callbacks/{reference}/close", data={"csrf_token": token, "outcome": "talked"}
+        f"/admin/callbacks/{reference}/close", data={"csrf_token": token, "outcome": "helped"}
     )
 
     assert PHONE in revealed.text and "Sam" in revealed.text
     assert closed.status_code == 303
     with database(client) as db:
         request = db.exec(select(CallbackRequest)).one()
-    assert (request.status, request.outcome) == ("closed", "talked")
+    assert (request.status, request.outcome) == ("closed", "helped")
     views = [event for event in audit_trail(client) if event.action == "view-contact"]
     assert len(views) == 1 and views[0].entity_id == reference
     assert all(
@@ -120,7 +120,7 @@ def test_overdue_requests_are_flagged(client: TestClient) -> None:
 
     queue = client.get("/admin/callbacks").text
 
-    assert reference in queue and "(overdue)" in queue
+    assert reference in queue and "Overdue" in queue
 
 
 def test_an_admin_sees_every_team_and_an_editor_sees_none(client: TestClient) -> None:

@@ -18,8 +18,10 @@ from app.admin import audit
 from app.admin.auth import session_for
 from app.admin.roles import Role
 from app.admin.settings_store import ADMINS_NEED_TWO_FACTOR, get_flag
+from app.admin.times import Times
+from app.callbacks.queue import Counts, counts_for
 from app.context import NowDep, SessionDep, context_of
-from app.models import AdminSession, User
+from app.models import AdminSession, User, utcnow
 from app.security import same
 
 COOKIE = "card_admin"
@@ -38,6 +40,7 @@ class Staff:
     user: User
     session: AdminSession
     now: datetime
+    callbacks: Counts | None = None  # for the menu, for those who work the callback queue
 
     @property
     def is_admin(self) -> bool:
@@ -94,7 +97,8 @@ def current_staff(request: Request, db: SessionDep, now: NowDep) -> Staff:
         and get_flag(db, ADMINS_NEED_TWO_FACTOR)
     ):
         raise SignInNeededError(TWO_FACTOR_SETUP_PATH)
-    return Staff(user, staff_session, now)
+    works_queue = user.role in (Role.ADMIN, Role.CASEWORKER)
+    return Staff(user, staff_session, now, counts_for(db, user, now) if works_queue else None)
 
 
 def staff_with(*roles: Role) -> Callable[..., Staff]:
@@ -147,6 +151,7 @@ def admin_page(
         staff=staff,
         csrf_token=staff.session.csrf_token if staff else "",
         request_path=request.url.path,
+        times=Times(staff.now if staff else utcnow()),
         **values,
     )
     return HTMLResponse(html, status_code=status, headers=NO_STORE)

@@ -1,4 +1,9 @@
-"""What the admin dashboard shows each role: stale listings, problem reports, SMS problems."""
+"""What the admin dashboard shows each role.
+
+A caseworker's dashboard is their team's open callback requests. An admin's shows every team's
+counts, open requests sitting with a team that has no duty phone, and SMS problems. Editors and
+admins see stale listings and problem reports.
+"""
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -7,7 +12,8 @@ from sqlmodel import Session, col, func, select
 
 from app.admin.roles import Role
 from app.admin.settings_store import ADMINS_NEED_TWO_FACTOR, get_flag
-from app.models import TEAM_ALERT, OutboundSms, ProblemReport, Service, User
+from app.callbacks.queue import OPEN, QueueItem, TeamCounts, counts_by_team, queue
+from app.models import TEAM_ALERT, CallbackRequest, OutboundSms, ProblemReport, Service, Team, User
 from app.sms.outbox import paused_until
 
 STALE_AFTER = timedelta(days=180)  # a listing not checked for this long is shown as stale
@@ -22,6 +28,9 @@ class Dashboard:
     needs_two_factor: bool = False
     sms_paused: datetime | None = None
     failed_alerts: int | None = None
+    queue_items: list[QueueItem] | None = None  # a caseworker's team's open requests
+    team_counts: list[TeamCounts] = field(default_factory=list)
+    without_duty_phone: int = 0  # open requests routed to a team with no duty phone
 
 
 def dashboard_for(db: Session, user: User, now: datetime) -> Dashboard:
@@ -49,7 +58,16 @@ def dashboard_for(db: Session, user: User, now: datetime) -> Dashboard:
     board.open_reports = db.exec(
         select(func.count()).select_from(ProblemReport).where(ProblemReport.status == "open")
     ).one()
+    if user.role == Role.CASEWORKER:
+        board.queue_items = queue(db, user, "open", now)
     if user.role == Role.ADMIN:
+        board.team_counts = counts_by_team(db, now)
+        board.without_duty_phone = db.exec(
+            select(func.count())
+            .select_from(CallbackRequest)
+            .join(Team, col(Team.id) == col(CallbackRequest.team_id))
+            .where(col(CallbackRequest.status).in_(OPEN), Team.duty_phones == "")
+        ).one()
         board.needs_two_factor = get_flag(db, ADMINS_NEED_TWO_FACTOR) and user.totp_secret is None
         board.sms_paused = paused_until(db, now)
         board.failed_alerts = db.exec(

@@ -1,28 +1,30 @@
-"""A team's callback queue: what caseworkers see, claiming, revealing a number, closing.
+"""A team's callback queue: what caseworkers see, the counts in the admin menu, guarded changes.
 
-Caseworkers see only their own team's requests; admins see every team. Each reveal of a young
-person's number is written to the audit log. Claiming and closing are each one guarded UPDATE, so
-two caseworkers can never both claim (or both close) one request. Route handlers commit.
+Caseworkers see only their own team's requests; admins see every team's (but not the numbers:
+see app/callbacks/casework.py). Every change of status is one guarded UPDATE, so two caseworkers
+can never both claim (or both close) one request. Nothing here commits: route handlers do.
 """
 
 from dataclasses import dataclass
 from datetime import datetime
 
+from sqlalchemy import ColumnElement, case, func, literal
+from sqlalchemy import select as select_columns
 from sqlmodel import Session, col, select, update
 
-from app.admin.audit import record
 from app.admin.roles import Role
-from app.models import TEAM_ALERT, AdminSession, CallbackRequest, OutboundSms, Team, User
-from app.security import DataCipher
+from app.models import TEAM_ALERT, CallbackRequest, OutboundSms, Team, User
 
-OUTCOMES = {
-    "talked": "Talked to them",
-    "texted": "Texted with them",
-    "no-answer": "No answer",
-    "wrong-number": "Wrong number",
-    "referred": "Referred on",
+OPEN = ("new", "claimed")
+# The queue's filter: its value, what the menu says, and the statuses it shows.
+FILTERS = {
+    "open": ("Open (new and claimed)", OPEN),
+    "new": ("New", ("new",)),
+    "claimed": ("Claimed", ("claimed",)),
+    "closed": ("Closed", ("closed",)),
+    "all": ("All", ("new", "claimed", "closed")),
 }
-STATUSES = ("new", "claimed", "closed")
+SHOWN = 500
 
 
 class QueueError(ValueError):
@@ -33,22 +35,56 @@ class QueueError(ValueError):
 class QueueItem:
     request: CallbackRequest
     team_name: str
+    claimed_by: str | None  # the claimer's email
     overdue: bool
     alert_failed: bool
+
+
+@dataclass(frozen=True)
+class Counts:
+    """What the admin menu and dashboard say: new, overdue (not closed, past due) and open."""
+
+    new: int = 0
+    overdue: int = 0
+    open: int = 0
+
+    @property
+    def summary(self) -> str:
+        parts = [f"{self.new} new"]
+        if self.overdue:
+            parts.append(f"{self.overdue} overdue")
+        return ", ".join(parts)
+
+
+@dataclass(frozen=True)
+class TeamCounts:
+    team: Team
+    counts: Counts
 
 
 def is_overdue(request: CallbackRequest, now: datetime) -> bool:
     return request.status != "closed" and request.due_at < now
 
 
-def queue(db: Session, user: User, status: str | None, now: datetime) -> list[QueueItem]:
-    query = select(CallbackRequest, Team).join(Team, col(Team.id) == col(CallbackRequest.team_id))
-    if user.role != Role.ADMIN:
-        query = query.where(col(CallbackRequest.team_id) == user.team_id)
-    if status in STATUSES:
-        query = query.where(CallbackRequest.status == status)
-    rows = db.exec(query.order_by(col(CallbackRequest.due_at)).limit(500)).all()
-    ids = [request.id for request, _team in rows]
+def _visible_to(user: User) -> ColumnElement[bool]:
+    """Admins see every team's requests; anyone else only their own team's."""
+    if user.role == Role.ADMIN:
+        return literal(True)
+    return col(CallbackRequest.team_id) == user.team_id
+
+
+def queue(db: Session, user: User, chosen: str, now: datetime) -> list[QueueItem]:
+    """The requests `user` may see with the chosen filter (see FILTERS), soonest due first."""
+    statuses = FILTERS.get(chosen, FILTERS["open"])[1]
+    rows = db.exec(
+        select(CallbackRequest, Team.name, User.email)
+        .join(Team, col(Team.id) == col(CallbackRequest.team_id))
+        .outerjoin(User, col(User.id) == col(CallbackRequest.claimed_by))
+        .where(_visible_to(user), col(CallbackRequest.status).in_(statuses))
+        .order_by(col(CallbackRequest.due_at), col(CallbackRequest.id))
+        .limit(SHOWN)
+    ).all()
+    ids = [request.id for request, _team, _email in rows]
     failed = set(
         db.exec(
             select(OutboundSms.callback_id).where(
@@ -59,9 +95,43 @@ def queue(db: Session, user: User, status: str | None, now: datetime) -> list[Qu
         ).all()
     )
     return [
-        QueueItem(request, team.name, is_overdue(request, now), request.id in failed)
-        for request, team in rows
+        QueueItem(request, team, email, is_overdue(request, now), request.id in failed)
+        for request, team, email in rows
     ]
+
+
+def _count_columns(now: datetime) -> tuple[ColumnElement[int], ...]:
+    status, due = col(CallbackRequest.status), col(CallbackRequest.due_at)
+    return (
+        func.coalesce(func.sum(case((status == "new", 1), else_=0)), 0),
+        func.coalesce(func.sum(case((status.in_(OPEN) & (due < now), 1), else_=0)), 0),
+        func.coalesce(func.sum(case((status.in_(OPEN), 1), else_=0)), 0),
+    )
+
+
+def counts_for(db: Session, user: User, now: datetime) -> Counts:
+    """The menu's counts for `user`: their team's requests, or every team's for an admin.
+
+    One query; only requests that are not closed are read.
+    """
+    row = db.execute(
+        select_columns(*_count_columns(now)).where(
+            _visible_to(user), col(CallbackRequest.status).in_(OPEN)
+        )
+    ).one()
+    return Counts(int(row[0]), int(row[1]), int(row[2]))
+
+
+def counts_by_team(db: Session, now: datetime) -> list[TeamCounts]:
+    """Every team with its counts (teams with nothing open too), for the admin dashboard."""
+    rows = db.execute(
+        select_columns(col(CallbackRequest.team_id), *_count_columns(now))
+        .where(col(CallbackRequest.status).in_(OPEN))
+        .group_by(col(CallbackRequest.team_id))
+    ).all()
+    by_team = {team_id: Counts(int(n), int(o), int(total)) for team_id, n, o, total in rows}
+    teams = db.exec(select(Team).order_by(col(Team.name))).all()
+    return [TeamCounts(team, by_team.get(team.id, Counts())) for team in teams]
 
 
 def get_for(db: Session, user: User, reference: str) -> CallbackRequest:
@@ -73,7 +143,7 @@ def get_for(db: Session, user: User, reference: str) -> CallbackRequest:
     return request
 
 
-def _guarded(
+def guarded(
     db: Session, user: User, request: CallbackRequest, expected: tuple[str, ...], **values: object
 ) -> bool:
     """Change the request only if it is still in an `expected` status (and, for a caseworker,
@@ -97,78 +167,3 @@ def _guarded(
     if not won:
         db.refresh(request)  # show the loser what the winner did
     return won
-
-
-def _audit(
-    db: Session,
-    action: str,
-    user: User,
-    session: AdminSession,
-    request: CallbackRequest,
-    now: datetime,
-    detail: str = "",
-) -> None:
-    record(
-        db,
-        action,
-        at=now,
-        user=user,
-        staff_session=session,
-        entity="callback",
-        entity_id=request.reference,
-        detail=detail,
-    )
-
-
-def claim(
-    db: Session, user: User, session: AdminSession, request: CallbackRequest, now: datetime
-) -> None:
-    """Claim a new request for `user`, audited; QueueError if someone else got there first.
-
-    The caller commits.
-    """
-    if not _guarded(
-        db, user, request, ("new",), status="claimed", claimed_by=user.id, claimed_at=now
-    ):
-        raise QueueError("Someone has already claimed this request")
-    _audit(db, "claim", user, session, request, now)
-
-
-def reveal(
-    db: Session,
-    user: User,
-    session: AdminSession,
-    request: CallbackRequest,
-    cipher: DataCipher,
-    now: datetime,
-) -> tuple[str, str]:
-    """The number and name, decrypted for this caseworker, and the reveal audited.
-
-    The caller commits the audit record before it shows them.
-    """
-    if request.phone_encrypted is None:
-        raise QueueError("The contact details were deleted under the retention rules")
-    _audit(db, "view-contact", user, session, request, now)
-    name = cipher.decrypt(request.name_encrypted) if request.name_encrypted else ""
-    return cipher.decrypt(request.phone_encrypted), name
-
-
-def close(
-    db: Session,
-    user: User,
-    session: AdminSession,
-    request: CallbackRequest,
-    outcome: str,
-    now: datetime,
-) -> None:
-    """Close a request with what happened, audited; QueueError if it is already closed.
-
-    The caller commits.
-    """
-    if outcome not in OUTCOMES:
-        raise QueueError("Choose what happened")
-    if not _guarded(
-        db, user, request, ("new", "claimed"), status="closed", outcome=outcome, closed_at=now
-    ):
-        raise QueueError("This request is already closed")
-    _audit(db, "close", user, session, request, now, f"outcome: {outcome}")

@@ -1,7 +1,8 @@
 """The retention job: personal data in callback requests is wiped on schedule; counts remain.
 
 Closed requests lose their number and name `retention_closed_days` after closing; requests never
-closed lose them `retention_open_days` after they were made. The texts' recipient numbers go too.
+closed lose them `retention_open_days` after they were made. The texts' recipient numbers and the
+caseworkers' notes go too.
 """
 
 from datetime import datetime, timedelta
@@ -9,7 +10,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import and_, or_, update
 from sqlmodel import Session, col, delete, select
 
-from app.models import CallbackRequest, OutboundSms, RateLimitHit
+from app.models import CallbackActivity, CallbackRequest, OutboundSms, RateLimitHit
 
 RATE_LIMIT_KEEP = timedelta(days=2)
 
@@ -37,6 +38,11 @@ def wipe_expired(db: Session, now: datetime, closed_days: int, open_days: int) -
             update(OutboundSms)
             .where(col(OutboundSms.callback_id).in_(ids))
             .values(to_encrypted=None)
+        )
+        db.execute(
+            update(CallbackActivity)
+            .where(col(CallbackActivity.callback_id).in_(ids))
+            .values(note_encrypted=None)
         )
     db.execute(delete(RateLimitHit).where(col(RateLimitHit.window_start) < now - RATE_LIMIT_KEEP))
     return len(ids)

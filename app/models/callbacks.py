@@ -52,7 +52,7 @@ class CallbackRequest(SQLModel, table=True):
 
 
 class CallbackActivity(SQLModel, table=True):
-    """One entry in a request's log: a contact attempt, or a note (encrypted, wiped with the number)."""
+    """A line of a request's log: a contact attempt or a note (encrypted, wiped with the number)."""
 
     __tablename__ = "callback_activity"
 

@@ -20,6 +20,7 @@ from app.admin.access import (
 )
 from app.admin.auth import revoke_sessions, sign_in
 from app.admin.dashboard import dashboard_for
+from app.admin.words import callback_labels
 from app.context import ContextDep, KeysDep, NowDep, SessionDep, SettingsDep, SignInDelayDep
 from app.rate_limit import allow
 from app.security import hash_password, password_problem, same, verify_password
@@ -205,11 +206,12 @@ def change_password(
 
 
 @router.get("/", include_in_schema=False)
-def dashboard(request: Request, db: SessionDep, staff: AnyStaff) -> Response:
+def dashboard(request: Request, context: ContextDep, db: SessionDep, staff: AnyStaff) -> Response:
     return admin_page(
         request,
         "admin/dashboard.html",
         staff,
         **dashboard_for(db, staff.user, staff.now).__dict__,
+        callback_labels=callback_labels(context.needs, context.content.languages),
         password_changed=request.query_params.get("password") == "changed",
     )
