@@ -106,30 +106,65 @@ def test_an_editor_fixes_a_phone_number_and_the_public_page_shows_it(
     expect(public.locator("main a.call[href='tel:116000']")).to_have_count(0)
 
 
-def test_a_caseworker_claims_a_request_reveals_the_number_and_closes_it(
+def test_a_caseworker_finds_works_and_closes_a_request_without_typing_an_address(
     server: Server, staff: dict[str, str], page: Page
 ) -> None:
     phone = unique_mobile()
     reference = server.request_callback(phone)
     sign_in(page, server, staff["caseworker"])
 
-    page.goto(f"{server.url}/admin/callbacks")
-    page.click(f"main table a:text-is('{reference}')")
+    menu = page.locator("nav a[href='/admin/callbacks']")
+    expect(menu).to_contain_text(re.compile(r"Callbacks \(\d+ new"))
+    menu.click()
+    page.click(f"main .cards a:text-is('{reference}')")
     expect(page.locator("main h1")).to_have_text(f"Request {reference}")
     page.click("#claim button")
     expect(page.locator("#claim")).to_have_count(0)
-    expect(page.locator("main dl.summary")).to_contain_text("claimed")
 
     page.click("#reveal button")
     e164 = "+44" + phone.replace(" ", "")[1:]
     expect(page.locator(f"main a[href='tel:{e164}']")).to_be_visible()
 
-    page.locator("main input[name=outcome]").first.check()
-    page.click("main form button:text-is('Close the request')")
-    expect(page).to_have_url(re.compile(r"/admin/callbacks"))
-    page.goto(f"{server.url}/admin/callbacks/{reference}")
-    expect(page.locator("main dl.summary")).to_contain_text("closed")
-    expect(page.locator("main button:text-is('Close the request')")).to_have_count(0)
+    page.check("#kind-no-answer")
+    page.click("#attempt button")
+    expect(page.locator("main ol.log")).to_contain_text("Called, no answer")
+    expect(page.locator("main")).to_contain_text("Try again")
+    expect(page.locator("#close")).to_be_visible()  # still open
+
+    page.check("#kind-spoke")
+    page.fill("#attempt-note", "Wants to talk about school")
+    page.click("#attempt button")
+    expect(page.locator("main ol.log")).to_contain_text("Wants to talk about school")
+
+    page.check("#outcome-helped")
+    page.click("#close button")
+    expect(page).to_have_url(re.compile(r"/admin/callbacks$"))
+    expect(page.locator(f"main .cards a:text-is('{reference}')")).to_have_count(0)
+    page.select_option("#status", "closed")
+    page.click("main form.filters button")
+    page.click(f"main .cards a:text-is('{reference}')")
+    expect(page.locator("main")).to_contain_text("Closed: Spoke and helped")
+
+
+def test_an_admin_sees_a_number_only_by_breaking_glass_and_it_is_in_the_audit_log(
+    server: Server, staff: dict[str, str], page: Page
+) -> None:
+    phone = unique_mobile()
+    reference = server.request_callback(phone)
+    e164 = "+44" + phone.replace(" ", "")[1:]
+    sign_in(page, server, staff["admin"])
+
+    page.click("nav a[href='/admin/callbacks']")
+    page.click(f"main .cards a:text-is('{reference}')")
+    expect(page.locator("#reveal")).to_have_count(0)
+    expect(page.locator(f"main a[href='tel:{e164}']")).to_have_count(0)
+    page.fill("#reason", "The police asked us to check on them")
+    page.click("#break-glass button")
+    expect(page.locator(f"main a[href='tel:{e164}']")).to_be_visible()
+
+    page.click("nav a[href='/admin/audit']")
+    expect(page.locator("main")).to_contain_text("break-glass")
+    expect(page.locator("main")).to_contain_text("The police asked us to check on them")
 
 
 @pytest.mark.parametrize("how", ["click", "shift-three-times"])
