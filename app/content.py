@@ -133,6 +133,11 @@ class Content:
         ]
         return [page.slug for page in sorted(topics, key=lambda page: (page.order, page.slug))]
 
+    @property
+    def page_slugs(self) -> list[str]:
+        """Every page a language should have: the card, help-now, the topics, the statements."""
+        return [CARD, HELP_NOW, *self.topic_slugs, *STATEMENT_PAGES]
+
     def page(self, lang: str, slug: str) -> Page | None:
         """The page in `lang`, else the English page (the caller marks it as a fallback)."""
         return self.pages.get((lang, slug)) or self.pages.get((SOURCE_LANGUAGE, slug))

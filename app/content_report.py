@@ -5,7 +5,7 @@ import re
 import textstat
 from babel.messages.pofile import read_po
 
-from app.content import HELP_NOW, SOURCE_LANGUAGE, STATEMENT_PAGES, Content
+from app.content import SOURCE_LANGUAGE, Content
 
 MARKDOWN_LINK = re.compile(r"\[([^\]]*)\]\([^)]*\)")
 READING_GRADE_TARGET = 6.0
@@ -33,7 +33,7 @@ def _strings(content: Content, lang: str) -> str:
 
 
 def report(content: Content) -> str:
-    slugs = ["card", HELP_NOW, *content.topic_slugs, *STATEMENT_PAGES]
+    slugs = content.page_slugs
     operator = content.operator
     lines = [
         f"Run by: {operator.name}"

@@ -121,7 +121,7 @@ def _section(
     data: dict[str, Any], key: str, fields: tuple[str, ...], where: str, problems: list[Problem]
 ) -> dict[str, str]:
     section = data.get(key)
-    values = {name: "" for name in fields}
+    values = dict.fromkeys(fields, "")
     if section is None:
         return values
     if not isinstance(section, dict):

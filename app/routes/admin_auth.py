@@ -22,6 +22,7 @@ from app.admin.auth import revoke_sessions, sign_in
 from app.admin.dashboard import dashboard_for
 from app.context import ContextDep, KeysDep, NowDep, SessionDep, SettingsDep, SignInDelayDep
 from app.rate_limit import allow
+from app.routes.admin_readiness import ReadinessDep
 from app.security import hash_password, password_problem, same, verify_password
 from app.settings import Settings
 
@@ -205,11 +206,14 @@ def change_password(
 
 
 @router.get("/", include_in_schema=False)
-def dashboard(request: Request, db: SessionDep, staff: AnyStaff) -> Response:
+def dashboard(
+    request: Request, db: SessionDep, staff: AnyStaff, readiness: ReadinessDep
+) -> Response:
     return admin_page(
         request,
         "admin/dashboard.html",
         staff,
         **dashboard_for(db, staff.user, staff.now).__dict__,
+        readiness=readiness,
         password_changed=request.query_params.get("password") == "changed",
     )
