@@ -56,7 +56,9 @@ def ready_content() -> Content:
 
 def add(engine: Engine, name: str = "North youth team", **values: object) -> Team:
     with Session(engine) as db:
-        team = Team(name=name, **{**READY_TEAM, **values})
+        team = Team(name=name)
+        for field, value in {**READY_TEAM, **values}.items():
+            setattr(team, field, value)
         db.add(team)
         db.commit()
         db.refresh(team)
