@@ -1,4 +1,4 @@
-"""Command line: `python -m app serve | migrate | worker | content-check | import-services |
+"""Command line: `python -m app serve | migrate | worker | content-check | check | import-services |
 create-user | rotate-data-key` (see `python -m app --help`, or the README's table of commands)."""
 
 import argparse
@@ -192,6 +192,35 @@ def content_check(settings: Settings, args: argparse.Namespace) -> None:
         raise SystemExit(1)
 
 
+def check(settings: Settings, args: argparse.Namespace) -> None:
+    """Is this install ready for real requests? One line a problem; exit 1 if any is blocking."""
+    from sqlmodel import Session
+
+    from app.content import load_content
+    from app.database import make_engine, migrate
+    from app.readiness import readiness_problems, webhook_urls
+
+    content = load_content(settings.content_dir)
+    if content.problems:
+        _fail(f"content has {len(content.problems)} problem(s), first: {content.problems[0]}")
+    engine = make_engine(settings.database_url)
+    migrate(engine)
+    with Session(engine) as db:
+        problems = readiness_problems(db, settings, content)
+    engine.dispose()
+    for problem in problems:
+        where = f" (admin page: {problem.link})" if problem.link.startswith("/admin") else ""
+        print(f"{problem.level}: {problem.message}{where}")
+    inbound, status = webhook_urls(settings)
+    print(f'Twilio webhook for incoming texts ("A message comes in", HTTP POST): {inbound}')
+    print(f"Twilio status callback URL: {status}")
+    blocking = sum(problem.blocking for problem in problems)
+    if blocking:
+        print(f"Not ready: {blocking} blocking problem(s). The admin Readiness page says how.")
+        raise SystemExit(1)
+    print(f"Ready for real requests ({len(problems)} warning(s)).")
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = OneLineParser(prog="python -m app", description="The digital consequences card.")
     commands = parser.add_subparsers(dest="command", required=True, parser_class=OneLineParser)
@@ -212,6 +241,10 @@ def main(argv: list[str] | None = None) -> None:
     worker_parser.set_defaults(handler=worker)
     check_parser = commands.add_parser("content-check", help="check the content files")
     check_parser.set_defaults(handler=content_check)
+    ready_parser = commands.add_parser(
+        "check", help="is this install ready for real requests? (exit 1 on a blocking problem)"
+    )
+    ready_parser.set_defaults(handler=check)
     import_parser = commands.add_parser(
         "import-services", help="load the listing files in content/services/ (upsert by id)"
     )

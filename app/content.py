@@ -9,18 +9,29 @@ import hashlib
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
+from markupsafe import escape
+
+if TYPE_CHECKING:
+    from app.operator import Operator
 
 SOURCE_LANGUAGE = "en"
 CARD = "card"
 HELP_NOW = "help-now"
+PRIVACY = "privacy"
 SPECIAL_PAGES = (CARD, HELP_NOW)
+# Pages every language has that are not topics on the card (linked from every footer instead).
+STATEMENT_PAGES = (PRIVACY,)
 SLUG_PATTERN = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
 TEL_PATTERN = re.compile(r"^(tel|sms):\+?[0-9]+$")
+# A value the service fills in when it renders a page, like {retention_open_days}: the
+# privacy notice states the settings the code enforces, never a number typed by hand.
+PLACEHOLDER = re.compile(r"\{([a-z_]+)\}")
+PLACEHOLDERS = {PRIVACY: ("retention_closed_days", "retention_open_days")}
 
 
 @dataclass(frozen=True)
@@ -111,15 +122,21 @@ class Content:
     pages: dict[tuple[str, str], Page]
     problems: list[Problem]
     version: str
+    operator: "Operator"
 
     @property
     def topic_slugs(self) -> list[str]:
         topics = [
             page
             for (lang, slug), page in self.pages.items()
-            if lang == SOURCE_LANGUAGE and slug not in SPECIAL_PAGES
+            if lang == SOURCE_LANGUAGE and slug not in (*SPECIAL_PAGES, *STATEMENT_PAGES)
         ]
         return [page.slug for page in sorted(topics, key=lambda page: (page.order, page.slug))]
+
+    @property
+    def page_slugs(self) -> list[str]:
+        """Every page a language should have: the card, help-now, the topics, the statements."""
+        return [CARD, HELP_NOW, *self.topic_slugs, *STATEMENT_PAGES]
 
     def page(self, lang: str, slug: str) -> Page | None:
         """The page in `lang`, else the English page (the caller marks it as a fallback)."""
@@ -131,6 +148,13 @@ class Content:
         if page is None:
             raise KeyError(f"content has no English {slug!r} page")
         return page
+
+
+def fill_placeholders(html: str, values: dict[str, object]) -> str:
+    """`html` with each {name} replaced by its value (escaped); unknown names are left as typed."""
+    return PLACEHOLDER.sub(
+        lambda match: str(escape(values[match[1]])) if match[1] in values else match[0], html
+    )
 
 
 # A phone number with spaces ("0800 1111") would be reordered in a right-to-left line.
@@ -230,6 +254,7 @@ def load_languages(content_dir: Path, problems: list[Problem]) -> dict[str, Lang
 
 def load_content(content_dir: Path) -> Content:
     from app.content_rules import check_content  # rules need the loaded pages
+    from app.operator import SITE_FILE, load_operator  # it reports `Problem`s defined here
 
     problems: list[Problem] = []
     languages = load_languages(content_dir, problems)
@@ -256,6 +281,9 @@ def load_content(content_dir: Path) -> Content:
         pages[(lang, slug)] = page
     languages_file = content_dir / "languages.yaml"
     digest.update(languages_file.read_bytes() if languages_file.exists() else b"")
-    content = Content(content_dir, languages, pages, problems, digest.hexdigest()[:12])
+    site_file = content_dir / SITE_FILE
+    digest.update(site_file.read_bytes() if site_file.exists() else b"")
+    operator = load_operator(content_dir, problems)
+    content = Content(content_dir, languages, pages, problems, digest.hexdigest()[:12], operator)
     problems.extend(check_content(content))
     return content

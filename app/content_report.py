@@ -5,7 +5,7 @@ import re
 import textstat
 from babel.messages.pofile import read_po
 
-from app.content import HELP_NOW, SOURCE_LANGUAGE, Content
+from app.content import SOURCE_LANGUAGE, Content
 
 MARKDOWN_LINK = re.compile(r"\[([^\]]*)\]\([^)]*\)")
 READING_GRADE_TARGET = 6.0
@@ -33,8 +33,13 @@ def _strings(content: Content, lang: str) -> str:
 
 
 def report(content: Content) -> str:
-    slugs = ["card", HELP_NOW, *content.topic_slugs]
-    lines = ["Languages (pages translated / reviewed):"]
+    slugs = content.page_slugs
+    operator = content.operator
+    lines = [
+        f"Run by: {operator.name}"
+        + (" (the shipped demo: fill in content/site.yaml)" if operator.demo else ""),
+        "Languages (pages translated / reviewed):",
+    ]
     for lang in content.languages.values():
         present = [
             content.pages[(lang.code, slug)] for slug in slugs if (lang.code, slug) in content.pages

@@ -13,8 +13,12 @@ import yaml
 from app.content import (
     CARD,
     HELP_NOW,
+    PLACEHOLDER,
+    PLACEHOLDERS,
+    PRIVACY,
     SOURCE_LANGUAGE,
     SPECIAL_PAGES,
+    STATEMENT_PAGES,
     TEL_PATTERN,
     Content,
     Page,
@@ -24,6 +28,7 @@ from app.content import (
 REQUIRED_KEYS = {
     CARD: ("title", "description", "reviewed"),
     HELP_NOW: ("title", "lines", "reviewed"),
+    PRIVACY: ("title", "description", "reviewed"),
 }
 TOPIC_KEYS = ("title", "summary", "order", "reviewed", "sources")
 # Paths a page may link to besides the card and topics.
@@ -36,11 +41,11 @@ def check_content(content: Content) -> list[Problem]:
     english = {
         slug: page for (lang, slug), page in content.pages.items() if lang == SOURCE_LANGUAGE
     }
-    for slug in SPECIAL_PAGES:
+    for slug in (*SPECIAL_PAGES, *STATEMENT_PAGES):
         if slug not in english:
             path = f"content/pages/{SOURCE_LANGUAGE}/{slug}.md"
             problems.append(Problem(path, "required page is missing"))
-    if not set(english) - set(SPECIAL_PAGES):
+    if not set(english) - {*SPECIAL_PAGES, *STATEMENT_PAGES}:
         problems.append(Problem(f"content/pages/{SOURCE_LANGUAGE}", "there are no topic pages"))
     linkable = {"", "./", *english, *APP_ROUTES} - {HELP_NOW}
     need_codes = _need_codes(content)
@@ -87,6 +92,7 @@ def _page_problems(page: Page, linkable: set[str]) -> Iterator[str]:
         yield from _source_problems(page)
         if not any(heading.startswith("h2 ") for heading in page.headings):
             yield "the page needs at least one '## ' section"
+    yield from _placeholder_problems(page)
     if not page.markdown.strip():
         yield "the page has no text"
     if any(heading.startswith("h1 ") for heading in page.headings):
@@ -101,6 +107,20 @@ def _page_problems(page: Page, linkable: set[str]) -> Iterator[str]:
             yield f"link '{link}' must be https://, tel:, sms: or the name of another page"
         elif link.split("#")[0] not in linkable:
             yield f"link '{link}' points to a page that does not exist"
+
+
+def _placeholder_problems(page: Page) -> Iterator[str]:
+    allowed = PLACEHOLDERS.get(page.slug, ())
+    used = set(PLACEHOLDER.findall(page.markdown))
+    for name in sorted(used - set(allowed)):
+        yield f"{{{name}}} is not a value this page can show (it can show: {_braced(allowed)})"
+    for name in allowed:
+        if name not in used:
+            yield f"the page must show {{{name}}}, the setting the service keeps to"
+
+
+def _braced(names: tuple[str, ...]) -> str:
+    return ", ".join(f"{{{name}}}" for name in names) or "none"
 
 
 def _help_now_problems(page: Page) -> Iterator[str]:

@@ -22,6 +22,7 @@ from app.routes import (
     admin_callbacks,
     admin_listings,
     admin_people,
+    admin_readiness,
     callback,
     directory,
     public,
@@ -114,6 +115,7 @@ def create_app(settings: Settings | None = None) -> PublicSite:
     api.include_router(admin_callbacks.router)
     api.include_router(admin_listings.router)
     api.include_router(admin_people.router)
+    api.include_router(admin_readiness.router)
     api.include_router(open_referral_router)
     api.include_router(directory.router)
     api.include_router(callback.router)

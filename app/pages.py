@@ -19,7 +19,14 @@ import brotli
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from markupsafe import Markup, escape
 
-from app.content import HELP_NOW, SOURCE_LANGUAGE, Content, ltr_number_parts
+from app.content import (
+    HELP_NOW,
+    PRIVACY,
+    SOURCE_LANGUAGE,
+    Content,
+    fill_placeholders,
+    ltr_number_parts,
+)
 from app.i18n import load_translations, marked_gettext
 from app.settings import Settings
 
@@ -222,6 +229,7 @@ class Renderer:
             "script_url": self.script_path,
             "exit_url": self.exit_url,
             "help_now": self.content.page(lang, HELP_NOW),
+            "operator": self.content.operator,
             "switch_path": switch_path,
             "page": None,
             **values,
@@ -249,11 +257,27 @@ def build_site(content: Content, settings: Settings) -> Site:
             page = content.page(lang, slug)
             html = renderer.render(lang, "topic.html", slug, page=page, need=needs[slug])
             site.responses[f"/{lang}/{slug}"] = _page(html)
+        site.responses[f"/{lang}/{PRIVACY}"] = _page(
+            _privacy_page(renderer, content, settings, lang)
+        )
         not_found = renderer.render(lang, "not_found.html", "")
         site.not_found[lang] = CachedResponse.build(
             not_found.encode(), HTML, "no-cache", status=404
         )
     return site
+
+
+def _privacy_page(renderer: Renderer, content: Content, settings: Settings, lang: str) -> str:
+    """The privacy notice, stating the retention settings this install really keeps to."""
+    page = content.required_page(lang, PRIVACY)
+    body = fill_placeholders(
+        page.html,
+        {
+            "retention_closed_days": settings.retention_closed_days,
+            "retention_open_days": settings.retention_open_days,
+        },
+    )
+    return renderer.render(lang, "privacy.html", PRIVACY, page=page, body=Markup(body))  # noqa: S704 - rendered from our Markdown, values escaped
 
 
 def _page(html: str) -> CachedResponse:

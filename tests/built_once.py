@@ -37,7 +37,7 @@ SEQUENCES = text(
 )
 
 _content: list[Content] = []
-_sites: dict[str, Site] = {}
+_sites: dict[tuple[str, int, int], Site] = {}
 _listing_files: list[tuple[NeedsFile, list[ServiceFile]]] = []
 
 
@@ -55,11 +55,13 @@ def shared_load_content(content_dir: Path) -> Content:
 
 
 def shared_build_site(content: Content, settings: Settings) -> Site:
-    # The rendered pages depend on the content and, of the settings, only on the exit link.
+    # The rendered pages depend on the content and, of the settings, only on the exit link and
+    # the retention days (which the privacy notice states).
     if _content and content is _content[0]:
-        if settings.exit_url not in _sites:
-            _sites[settings.exit_url] = build_site(content, settings)
-        return _sites[settings.exit_url]
+        key = (settings.exit_url, settings.retention_closed_days, settings.retention_open_days)
+        if key not in _sites:
+            _sites[key] = build_site(content, settings)
+        return _sites[key]
     return build_site(content, settings)
 
 

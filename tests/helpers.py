@@ -2,15 +2,17 @@
 
 from html.parser import HTMLParser
 
-from app.content import load_content
+from app.content import STATEMENT_PAGES, load_content
 from app.settings import PROJECT_ROOT
 
 CONTENT = load_content(PROJECT_ROOT / "content")
 LANGUAGES = list(CONTENT.languages)
 TOPICS = CONTENT.topic_slugs
-PUBLIC_PAGES = [f"/{lang}/" for lang in LANGUAGES] + [
-    f"/{lang}/{slug}" for lang in LANGUAGES for slug in TOPICS
-]
+PUBLIC_PAGES = (
+    [f"/{lang}/" for lang in LANGUAGES]
+    + [f"/{lang}/{slug}" for lang in LANGUAGES for slug in TOPICS]
+    + [f"/{lang}/{slug}" for lang in LANGUAGES for slug in STATEMENT_PAGES]
+)
 
 
 class PageParts(HTMLParser):

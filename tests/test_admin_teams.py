@@ -119,3 +119,55 @@ def test_a_drama_number_is_a_duty_phone_just_as_it_is_a_callback_number(
         assert (
             db.exec(select(CallbackRequest.team_id)).one() == team_row(web, "South youth team").id
         )
+
+
+def test_the_number_a_team_calls_from_is_saved_in_e164_and_may_be_a_landline(
+    web: TestClient,
+) -> None:
+    with database(web) as db:
+        load_needs(db)
+    csrf = signed_in(web, "ana@example.org")
+
+    web.post(
+        "/admin/teams/new",
+        data={**team_form(calls_from="020 7946 0123"), "csrf_token": csrf},
+    )
+
+    team = team_row(web, "South youth team")
+    assert team.calls_from == "+442079460123"
+    assert 'value="+442079460123"' in web.get(f"/admin/teams/{team.id}").text
+    assert "+44207946" not in "".join(event.detail for event in audit_trail(web))
+    assert "Calls and texts from: +442079460123" in web.get("/admin/teams").text
+
+
+def test_a_calls_from_number_that_is_not_a_phone_number_is_refused_with_a_clear_error(
+    web: TestClient,
+) -> None:
+    with database(web) as db:
+        load_needs(db)
+    csrf = signed_in(web, "ana@example.org")
+
+    response = web.post(
+        "/admin/teams/new", data={**team_form(calls_from="call us"), "csrf_token": csrf}
+    )
+
+    assert response.status_code == 400
+    assert error_links(response.text) == ["calls_from"]
+    assert "call us is not a phone number, like 020 7946 0123" in response.text
+    assert 'value="call us"' in response.text
+
+
+def test_the_calls_from_number_can_be_left_empty_and_cleared(web: TestClient) -> None:
+    with database(web) as db:
+        load_needs(db)
+    team_id = add_team(web, "South youth team", calls_from="+442079460123", is_fallback=True)
+    csrf = signed_in(web, "ana@example.org")
+
+    response = web.post(
+        f"/admin/teams/{team_id}",
+        data={**team_form(calls_from="", is_fallback="yes"), "csrf_token": csrf},
+    )
+
+    assert response.status_code == 303
+    assert team_row(web, "South youth team").calls_from == ""
+    assert any("calls_from" in event.detail for event in audit_trail(web))

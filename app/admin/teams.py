@@ -2,7 +2,8 @@
 
 A callback request is routed to the team that covers its area and need, or to the fallback team.
 So the data is kept in the forms routing can trust: areas as postcode districts (LU1), needs as
-codes from the `taxonomy_term` table, duty phones as E.164 mobile numbers (they receive texts),
+codes from the `taxonomy_term` table, duty phones as E.164 mobile numbers (they receive texts), the
+number the team calls and texts young people from (`calls_from`, E.164, any kind of line),
 working days as iCalendar day codes (an end time before the start time means the shift runs past
 midnight, as in listings' opening hours). At most one team is the fallback, and once one is, the
 fallback can only move to another team, never be switched off, so requests always have a home.
@@ -32,6 +33,7 @@ class TeamInput:
     areas: str = ""
     needs: list[str] = field(default_factory=list)
     duty_phones: str = ""
+    calls_from: str = ""
     days: list[str] = field(default_factory=lambda: list(WORKING_WEEK))
     works_from: str = "09:00"
     works_until: str = "17:00"
@@ -44,6 +46,7 @@ class TeamInput:
             areas=", ".join(split_list(team.areas)),
             needs=split_list(team.needs),
             duty_phones="\n".join(split_list(team.duty_phones)),
+            calls_from=team.calls_from,
             days=split_list(team.works_byday),
             works_from=team.works_from.strftime("%H:%M"),
             works_until=team.works_until.strftime("%H:%M"),
@@ -59,6 +62,7 @@ class TeamValues:
     areas: list[str]
     needs: list[str]
     duty_phones: list[str]
+    calls_from: str
     days: list[str]
     works_from: time
     works_until: time
@@ -98,6 +102,19 @@ def _phones(text: str, errors: Errors) -> list[str]:
     return found
 
 
+def _calls_from(text: str, errors: Errors) -> str:
+    # Optional, and any kind of line: a team may call from a landline and text from the service.
+    if not text.strip():
+        return ""
+    try:
+        return normalise_mobile(text, None, mobile_only=False)
+    except PhoneNumberError:
+        errors.append(
+            ("calls_from", f"{text.strip()[:40]} is not a phone number, like 020 7946 0123")
+        )
+        return ""
+
+
 def _areas(text: str, errors: Errors) -> list[str]:
     found: list[str] = []
     for item in (part.strip() for part in re.split(r"[,;\n]+", text)):
@@ -135,6 +152,7 @@ def validate_team(db: Session, form: TeamInput, team: Team | None) -> tuple[Team
     if unknown:
         errors.append(("needs", f"Choose needs from the list (unknown: {', '.join(unknown)})"))
     duty_phones = _phones(form.duty_phones, errors)
+    calls_from = _calls_from(form.calls_from, errors)
     days: list[str] = [day for day in DAY_CODES if day in form.days]
     if not days or len(days) != len(set(form.days)):
         errors.append(("days", "Choose the days the team works"))
@@ -155,6 +173,7 @@ def validate_team(db: Session, form: TeamInput, team: Team | None) -> tuple[Team
         areas=areas,
         needs=needs,
         duty_phones=duty_phones,
+        calls_from=calls_from,
         days=days,
         works_from=works_from or time(9),
         works_until=works_until or time(17),
@@ -173,6 +192,7 @@ def save_team(db: Session, team: Team, values: TeamValues) -> list[str]:
         "areas": ",".join(values.areas),
         "needs": ",".join(values.needs),
         "duty_phones": ",".join(values.duty_phones),
+        "calls_from": values.calls_from,
         "works_byday": ",".join(values.days),
         "works_from": values.works_from,
         "works_until": values.works_until,

@@ -23,6 +23,7 @@ from app.admin.dashboard import dashboard_for
 from app.admin.words import callback_labels
 from app.context import ContextDep, KeysDep, NowDep, SessionDep, SettingsDep, SignInDelayDep
 from app.rate_limit import allow
+from app.routes.admin_readiness import ReadinessDep
 from app.security import hash_password, password_problem, same, verify_password
 from app.settings import Settings
 
@@ -206,12 +207,19 @@ def change_password(
 
 
 @router.get("/", include_in_schema=False)
-def dashboard(request: Request, context: ContextDep, db: SessionDep, staff: AnyStaff) -> Response:
+def dashboard(
+    request: Request,
+    context: ContextDep,
+    db: SessionDep,
+    staff: AnyStaff,
+    readiness: ReadinessDep,
+) -> Response:
     return admin_page(
         request,
         "admin/dashboard.html",
         staff,
         **dashboard_for(db, staff.user, staff.now).__dict__,
         callback_labels=callback_labels(context.needs, context.content.languages),
+        readiness=readiness,
         password_changed=request.query_params.get("password") == "changed",
     )
