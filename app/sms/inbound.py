@@ -17,6 +17,9 @@ from sqlmodel import Session, col, select
 from app.models import CallbackRequest, InboundSms
 
 
+_INBOUND = InboundSms.__table__  # type: ignore[attr-defined]
+
+
 class AlreadyHandledError(Exception):
     """This text was handled before: the transaction it was raised in must be rolled back."""
 
@@ -29,12 +32,14 @@ def record_inbound(db: Session | Connection, sid: str, now: datetime) -> None:
     """
     connection = db.connection() if isinstance(db, Session) else db
     insert = postgresql_insert if connection.dialect.name == "postgresql" else sqlite_insert
+    # RETURNING, not rowcount: psycopg reports no row count for an insert that did nothing.
     recorded = connection.execute(
-        insert(InboundSms)
+        insert(_INBOUND)
         .values(message_sid=sid[:64], received_at=now)
         .on_conflict_do_nothing(index_elements=["message_sid"])
-    ).rowcount
-    if not recorded:
+        .returning(_INBOUND.c.message_sid)
+    ).first()
+    if recorded is None:
         raise AlreadyHandledError(sid)
 
 
