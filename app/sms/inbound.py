@@ -16,7 +16,6 @@ from sqlmodel import Session, col, select
 
 from app.models import CallbackRequest, InboundSms
 
-
 _INBOUND = InboundSms.__table__  # type: ignore[attr-defined]
 
 
