@@ -2,7 +2,8 @@
 
 Closed requests lose their number and name `retention_closed_days` after closing; requests never
 closed lose them `retention_open_days` after they were made. The texts' recipient numbers and the
-caseworkers' notes go too.
+caseworkers' notes go too. Handled inbound texts' ids are kept `INBOUND_KEEP` (long enough to
+ignore a replayed webhook).
 """
 
 from datetime import datetime, timedelta
@@ -10,9 +11,10 @@ from datetime import datetime, timedelta
 from sqlalchemy import and_, or_, update
 from sqlmodel import Session, col, delete, select
 
-from app.models import CallbackActivity, CallbackRequest, OutboundSms, RateLimitHit
+from app.models import CallbackActivity, CallbackRequest, InboundSms, OutboundSms, RateLimitHit
 
 RATE_LIMIT_KEEP = timedelta(days=2)
+INBOUND_KEEP = timedelta(days=7)
 
 
 def wipe_expired(db: Session, now: datetime, closed_days: int, open_days: int) -> int:
@@ -45,4 +47,5 @@ def wipe_expired(db: Session, now: datetime, closed_days: int, open_days: int) -
             .values(note_encrypted=None)
         )
     db.execute(delete(RateLimitHit).where(col(RateLimitHit.window_start) < now - RATE_LIMIT_KEEP))
+    db.execute(delete(InboundSms).where(col(InboundSms.received_at) < now - INBOUND_KEEP))
     return len(ids)
