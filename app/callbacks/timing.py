@@ -15,12 +15,14 @@ from datetime import date, datetime, time
 import phonenumbers
 from babel import Locale
 from babel.dates import format_skeleton, format_time, get_day_names
+from markupsafe import Markup, escape
 
 from app.days import DAY_CODES
 from app.directory.hours import LONDON, babel_locale, is_24_hours, opening_state
 from app.models import Schedule, Team
 
 Gettext = Callable[[str], str]
+TIMES = {"time", "opens", "closes"}
 
 
 def clock_time(value: time, lang: str) -> str:
@@ -28,6 +30,16 @@ def clock_time(value: time, lang: str) -> str:
     if lang == "en":
         return str(format_skeleton("hm", value, locale="en_GB"))
     return str(format_time(value, "short", locale=babel_locale(lang)))
+
+
+def _say(translated: str, **values: str) -> Markup:
+    """A translated sentence with its values filled in, each time kept whole by a <bdi>: on a
+    right-to-left page "9:00 AM" stays one piece, and an Arabic "5:00 م" keeps its own order."""
+    isolated = {
+        name: Markup("<bdi>{}</bdi>").format(value) if name in TIMES else value
+        for name, value in values.items()
+    }
+    return escape(translated) % isolated
 
 
 def _weekday(day: date, lang: str) -> str:
@@ -54,21 +66,23 @@ def working_hours(team: Team, lang: str, _: Gettext) -> str | None:
     if is_24_hours(team_schedule(team)):
         hours = _("24 hours")
     else:
-        hours = _("%(opens)s to %(closes)s") % {
-            "opens": clock_time(team.works_from, lang),
-            "closes": clock_time(team.works_until, lang),
-        }
+        hours = _say(
+            _("%(opens)s to %(closes)s"),
+            opens=clock_time(team.works_from, lang),
+            closes=clock_time(team.works_until, lang),
+        )
     names = get_day_names("wide", locale=Locale.parse(babel_locale(lang)))
     if len(indexes) == len(DAY_CODES):
-        return _("The youth team works every day, %(hours)s.") % {"hours": hours}
+        return _say(_("The youth team works every day, %(hours)s."), hours=hours)
     if len(indexes) >= 3 and indexes == list(range(indexes[0], indexes[-1] + 1)):
-        return _("The youth team works %(first)s to %(last)s, %(hours)s.") % {
-            "first": names[indexes[0]],
-            "last": names[indexes[-1]],
-            "hours": hours,
-        }
+        return _say(
+            _("The youth team works %(first)s to %(last)s, %(hours)s."),
+            first=str(names[indexes[0]]),
+            last=str(names[indexes[-1]]),
+            hours=hours,
+        )
     days = ", ".join(str(names[index]) for index in indexes)
-    return _("The youth team works on %(days)s, %(hours)s.") % {"days": days, "hours": hours}
+    return _say(_("The youth team works on %(days)s, %(hours)s."), days=days, hours=hours)
 
 
 @dataclass(frozen=True)
@@ -127,10 +141,10 @@ def promise(team: Team | None, due_at: datetime, now: datetime, lang: str, _: Ge
         return _("A youth worker will call you as soon as they can.")
     which, values = _on_day(moment, now, lang)
     if which == "today":
-        return _("A youth worker will call you today by %(time)s.") % values
+        return _say(_("A youth worker will call you today by %(time)s."), **values)
     if which == "tomorrow":
-        return _("A youth worker will call you tomorrow by %(time)s.") % values
-    return _("A youth worker will call you by %(day)s at %(time)s.") % values
+        return _say(_("A youth worker will call you tomorrow by %(time)s."), **values)
+    return _say(_("A youth worker will call you by %(day)s at %(time)s."), **values)
 
 
 def back_at_work(team: Team | None, now: datetime, lang: str, _: Gettext) -> str | None:
@@ -142,12 +156,12 @@ def back_at_work(team: Team | None, now: datetime, lang: str, _: Gettext) -> str
         return None
     which, values = _on_day(state.next_open, now, lang)
     if which == "today":
-        return _("The youth team is not at work now. They start again today at %(time)s.") % values
-    if which == "tomorrow":
-        return (
-            _("The youth team is not at work now. They start again tomorrow at %(time)s.") % values
-        )
-    return _("The youth team is not at work now. They start again on %(day)s at %(time)s.") % values
+        message = _("The youth team is not at work now. They start again today at %(time)s.")
+    elif which == "tomorrow":
+        message = _("The youth team is not at work now. They start again tomorrow at %(time)s.")
+    else:
+        message = _("The youth team is not at work now. They start again on %(day)s at %(time)s.")
+    return _say(message, **values)
 
 
 def shown_number(stored: str) -> str:
