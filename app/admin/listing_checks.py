@@ -47,6 +47,12 @@ BETWEEN_FIELDS = {
         "verified",
         "Tick “Details verified” to show phone numbers or opening hours, or remove them",
     ),
+    # Only verified listings are public; one with no way in would be a dead end.
+    "no_contact": (
+        "verified",
+        "A verified listing needs a way to reach the service before it can be shown: add a phone "
+        "or text number, a website, an email, a chat link or an address you can visit",
+    ),
 }
 # The editor sets the date itself, so the only way it can be wrong is a saved date after today.
 LAST_CHECKED = (
@@ -144,9 +150,9 @@ def submission(form: ListingForm, choices: Choices, last_checked: date | None) -
 def _field_error(error: ErrorDetails, sent: Submission, choices: Choices) -> tuple[str, str]:
     """The field id and the form's message for one of the model's errors."""
     kind, loc, typed = error["type"], error["loc"], str(error["input"])[:20]
-    field = str(loc[0])
     if kind in BETWEEN_FIELDS:
         return BETWEEN_FIELDS[kind]
+    field = str(loc[0])
     if field == "assured_date":
         return LAST_CHECKED
     if field in FIELD_WORDS:
