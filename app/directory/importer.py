@@ -228,43 +228,53 @@ def _add_children(session: Session, listing: ServiceFile, terms: dict[str, uuid.
         rows.append(
             Attribute(id=child_id(sid, "need", code), link_id=sid, taxonomy_term_id=terms[code])
         )
-    session.add_all(rows)
     if listing.address is not None:
-        add_place(session, sid, listing.organization.id, listing.address)
+        rows.append(place_rows(sid, listing.organization.id, listing.address))
+    session.add_all(rows)
 
 
-def add_place(
-    session: Session, service_id: uuid.UUID, organization_id: uuid.UUID, place: ListingAddress
-) -> None:
-    """A listing's walk-in address, as Open Referral's location, address and link rows."""
+def place_rows(
+    service_id: uuid.UUID, organization_id: uuid.UUID, place: ListingAddress
+) -> ServiceAtLocation:
+    """A listing's walk-in address as Open Referral rows: a link with its location and address."""
     location = Location(
         id=child_id(service_id, "location", 0),
         organization_id=organization_id,
         address_hidden=place.hidden,
     )
-    session.add(location)
-    session.flush()  # the link and the address refer to it
-    session.add_all(
-        [
-            Address(
-                id=child_id(service_id, "address", 0),
-                location_id=location.id,
-                address_1=place.street,
-                city=place.town,
-                state_province="England",
-                postal_code=place.postcode,
-            ),
-            ServiceAtLocation(
-                id=child_id(service_id, "service_at_location", 0),
-                service_id=service_id,
-                location_id=location.id,
-            ),
-        ]
+    location.addresses = [
+        Address(
+            id=child_id(service_id, "address", 0),
+            location_id=location.id,
+            address_1=place.street,
+            city=place.town,
+            state_province="England",
+            postal_code=place.postcode,
+        )
+    ]
+    return ServiceAtLocation(
+        id=child_id(service_id, "service_at_location", 0),
+        service_id=service_id,
+        location_id=location.id,
+        location=location,
     )
 
 
+def listing_place(service: Service) -> ListingAddress | None:
+    """The walk-in address a listing was given (`place_rows` read back), or None."""
+    for link in service.service_at_locations:
+        for address in link.location.addresses:
+            return ListingAddress(
+                street=address.address_1,
+                town=address.city,
+                postcode=address.postal_code,
+                hidden=link.location.address_hidden,
+            )
+    return None
+
+
 def remove_places(session: Session, service_id: uuid.UUID) -> None:
-    """Remove a listing's own address rows (the ones `add_place` made)."""
+    """Remove a listing's own address rows (the ones `place_rows` made)."""
     location_id = child_id(service_id, "location", 0)
     session.execute(delete(ServiceAtLocation).where(ServiceAtLocation.service_id == service_id))  # type: ignore[arg-type]
     session.execute(delete(Address).where(Address.location_id == location_id))  # type: ignore[arg-type]

@@ -39,11 +39,14 @@ POSTCODE_OUTWARD = re.compile(r"^([A-Z]{1,2}[0-9][0-9A-Z]?)(?:\s*[0-9][A-Z]{2})?
 # The letters that start every UK postcode (Royal Mail's postcode areas): a district starting
 # with other letters, like ZZ1, does not exist.
 POSTCODE_AREAS = frozenset(
-    "AB AL B BA BB BD BH BL BN BR BS BT CA CB CF CH CM CO CR CT CV CW DA DD DE DG DH DL DN DT DY "
-    "E EC EH EN EX FK FY G GL GU GY HA HD HG HP HR HS HU HX IG IM IP IV JE KA KT KW KY L LA LD "
-    "LE LL LN LS LU M ME MK ML N NE NG NN NP NR NW OL OX PA PE PH PL PO PR RG RH RM S SA SE SG "
-    "SK SL SM SN SO SP SR SS ST SW SY TA TD TF TN TQ TR TS TW UB W WA WC WD WF WN WR WS WV YO "
-    "ZE".split()
+    re.findall(
+        r"[A-Z]+",
+        "AB AL B BA BB BD BH BL BN BR BS BT CA CB CF CH CM CO CR CT CV CW DA DD DE DG DH DL DN "
+        "DT DY E EC EH EN EX FK FY G GL GU GY HA HD HG HP HR HS HU HX IG IM IP IV JE KA KT KW KY "
+        "L LA LD LE LL LN LS LU M ME MK ML N NE NG NN NP NR NW OL OX PA PE PH PL PO PR RG RH RM "
+        "S SA SE SG SK SL SM SN SO SP SR SS ST SW SY TA TD TF TN TQ TR TS TW UB W WA WC WD WF WN "
+        "WR WS WV YO ZE",
+    )
 )
 
 
@@ -115,12 +118,9 @@ def in_area(district: str) -> ColumnElement[bool]:
     return or_(national, covers(district))
 
 
-
 def _matching(filters: Filters) -> Select[uuid.UUID, bool, str, bool]:
     local = covers(filters.area) if filters.area else false()
-    query = select(Service.id, Service.verified, Service.name, local.label("local")).where(
-        public()
-    )
+    query = select(Service.id, Service.verified, Service.name, local.label("local")).where(public())
     if filters.need:
         with_need = (
             select(Attribute.link_id)
@@ -152,9 +152,15 @@ def find_services(session: Session, filters: Filters, now: datetime) -> Results:
     ).outerjoin(Schedule, col(Schedule.service_id) == matched.c.id)
     rows: dict[uuid.UUID, Match] = {}
     hours: dict[uuid.UUID, list[Hours]] = defaultdict(list)
-    for service_id, verified, name, local, byday, opens_at, closes_at in (
-        session.connection().execute(query)
-    ):
+    for (
+        service_id,
+        verified,
+        name,
+        local,
+        byday,
+        opens_at,
+        closes_at,
+    ) in session.connection().execute(query):
         rows.setdefault(service_id, Match(service_id, verified, name, bool(local)))
         if byday is not None:
             hours[service_id].append(Hours(byday, opens_at, closes_at))
