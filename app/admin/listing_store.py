@@ -143,14 +143,6 @@ def _hours_text(hours: OpeningHours) -> str:
     return f"{','.join(hours.days)} {when}"
 
 
-def _address_text(values: ListingValues) -> str:
-    place = values.address
-    if place is None:
-        return ""
-    text = f"{place.street}, {place.town}, {place.postcode}"
-    return f"{text} (not shown)" if place.hidden else text
-
-
 def describe(values: ListingValues, organizations: Mapping[str, str]) -> dict[str, str]:
     """Each field of a listing as readable text, by the name the history shows."""
     text = {
@@ -173,7 +165,7 @@ def describe(values: ListingValues, organizations: Mapping[str, str]) -> dict[st
         "cost": values.cost or "",
         "access": values.accessibility or "",
         "callback link": "yes" if values.callback else "no",
-        "address": _address_text(values),
+        "address": values.address.one_line if values.address else "",
     }
     for lang, translated in sorted(values.translations.items()):
         text[f"name ({lang})"] = translated.name

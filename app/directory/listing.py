@@ -181,6 +181,11 @@ class ListingAddress(Strict):
             raise PydanticCustomError("postcode", "a postcode looks like LU1 2AB")
         return value.upper()
 
+    @property
+    def one_line(self) -> str:
+        text = f"{self.street}, {self.town}, {self.postcode}"
+        return f"{text} (not shown)" if self.hidden else text
+
 
 def _unless(empty: object) -> Any:
     # Left out of a dump when empty, so listing files keep the fingerprint they had before the
