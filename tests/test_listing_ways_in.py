@@ -146,3 +146,22 @@ def test_staff_see_unconfirmed_listings_with_what_is_missing(
     helpline = html[html.index("Helpline") :].split("</li>", 1)[0]
     assert "Missing: Details not confirmed" in club and "No way to reach the service" in club
     assert "Missing" not in helpline
+
+
+def test_a_listing_with_no_way_in_cannot_be_published_or_marked_as_checked(
+    client: TestClient, db: Session, editor: str
+) -> None:
+    service = make_service(db, "Local club", verified=False, published=False)
+
+    for action in ("publish", "checked-today"):
+        response = client.post(
+            f"/admin/listings/{service.id}/{action}", data={"csrf_token": editor}
+        )
+        assert response.status_code == 400, action
+        assert "no way to reach the service, so it cannot be published" in response.text
+
+    saved = reload(db, service)
+    assert not saved.published and not saved.verified
+    assert client.post(
+        f"/admin/listings/{service.id}/unpublish", data={"csrf_token": editor}
+    ).status_code in (303, 302)

@@ -42,3 +42,19 @@ def missing(service: Service) -> list[str]:
     if not ways_in(service):
         gaps.append(NO_WAY_IN)
     return gaps
+
+
+# Status actions that would put a listing in front of the public (with `verified`).
+SHOWING_ACTIONS = ("publish", "checked-today")
+CANNOT_SHOW = (
+    "This listing has no way to reach the service, so it cannot be published or marked as "
+    "checked: add a phone or text number, a website, an email, a chat link or an address you "
+    "can visit, and save"
+)
+
+
+def refusal(service: Service, action: str) -> tuple[str, str] | None:
+    """The form field and message refusing a status action, or None when it may go ahead."""
+    if action in SHOWING_ACTIONS and not ways_in(service):
+        return ("phone-0-number", CANNOT_SHOW)
+    return None

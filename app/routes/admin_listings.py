@@ -18,7 +18,7 @@ from starlette.datastructures import FormData
 
 from app.admin.access import Editor, EditorPost, Staff, admin_page, redirect
 from app.admin.listing_checks import validate
-from app.admin.listing_gaps import missing
+from app.admin.listing_gaps import missing, refusal
 from app.admin.listing_store import (
     LIST_LIMIT,
     STATUS_ACTIONS,
@@ -189,7 +189,12 @@ def listing_action(
     if action not in STATUS_ACTIONS:
         raise HTTPException(status_code=404)
     service = _listing_or_404(db, service_id)
-    change_status(db, service, action, _choices(request, db), staff, staff.now)
+    choices = _choices(request, db)
+    refused = refusal(service, action)
+    if refused is not None:
+        form = form_for(values_of(service), choices)
+        return _listing_form_page(request, staff, choices, form, service, [refused])
+    change_status(db, service, action, choices, staff, staff.now)
     db.commit()
     return redirect(f"/admin/listings/{service_id}?done={action}")
 
