@@ -29,6 +29,7 @@ from app.content import (
 )
 from app.i18n import load_translations, marked_gettext
 from app.settings import Settings
+from app.sms.keywords import text_offer
 
 APP_DIR = Path(__file__).resolve().parent
 STATIC_DIR = APP_DIR / "static"
@@ -198,6 +199,8 @@ class Renderer:
         self.script = (STATIC_DIR / "exit.js").read_bytes()
         self.script_path = f"/static/exit.{hashlib.sha256(self.script).hexdigest()[:10]}.js"
         self.exit_url = settings.exit_url
+        # "Text HELP to ..." in each language, when texts really reach us.
+        self.text_offers = {lang.code: text_offer(settings, lang) for lang in self.languages}
         self.gettext: dict[str, Callable[[str], str]] = {}
         self.plain_gettext: dict[str, Callable[[str], str]] = {}  # for texts outside HTML (SMS)
         self.environments: dict[str, Environment] = {}
@@ -228,6 +231,7 @@ class Renderer:
             "css": self.css,
             "script_url": self.script_path,
             "exit_url": self.exit_url,
+            "text_offer": self.text_offers[lang],
             "help_now": self.content.page(lang, HELP_NOW),
             "operator": self.content.operator,
             "switch_path": switch_path,
@@ -235,6 +239,17 @@ class Renderer:
             **values,
         }
         return self.environments[lang].get_template(template).render(context)
+
+
+def rendered_from(settings: Settings) -> tuple[object, ...]:
+    """The settings the prerendered pages show: two apps with equal values can share pages."""
+    return (
+        settings.exit_url,
+        settings.retention_closed_days,  # the privacy notice states them
+        settings.retention_open_days,
+        settings.sms_backend,  # "Text HELP to ..." only when texts reach us
+        settings.twilio_from_number,
+    )
 
 
 def build_site(content: Content, settings: Settings) -> Site:

@@ -26,7 +26,7 @@ from app.content import Content, load_content
 from app.database import alembic_config, make_engine, migrate
 from app.directory.files import NeedsFile, ServiceFile, read_listing_files
 from app.models import metadata
-from app.pages import Site, build_site
+from app.pages import Site, build_site, rendered_from
 from app.settings import PROJECT_ROOT, Settings
 
 REPOSITORY_CONTENT = (PROJECT_ROOT / "content").resolve()
@@ -55,10 +55,9 @@ def shared_load_content(content_dir: Path) -> Content:
 
 
 def shared_build_site(content: Content, settings: Settings) -> Site:
-    # The rendered pages depend on the content and, of the settings, only on the exit link and
-    # the retention days (which the privacy notice states).
+    # The rendered pages depend on the content and on the settings `rendered_from` names.
     if _content and content is _content[0]:
-        key = (settings.exit_url, settings.retention_closed_days, settings.retention_open_days)
+        key = rendered_from(settings)
         if key not in _sites:
             _sites[key] = build_site(content, settings)
         return _sites[key]

@@ -12,9 +12,9 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
-from app.directory import present as present_module
-from app.directory.present import TextKeyword
+from app.main import create_app
 from app.models import Location, Service, ServiceAtLocation
+from app.settings import Settings
 from tests.app_context import set_clock
 from tests.factories import EVERY_DAY, load_needs, load_shipped_listings, make_service
 from tests.helpers import PageParts
@@ -291,8 +291,8 @@ def test_need_tags_read_as_labelled_links(at_noon: TestClient, db: Session) -> N
     assert 'href="/en/help?need=carry-for-protection">I carry for protection</a>' in tags
 
 
-def test_the_youth_team_is_listed_with_the_callback_link_and_its_text_keyword_when_set(
-    client: TestClient, db: Session, monkeypatch: pytest.MonkeyPatch
+def test_the_youth_team_is_listed_with_the_callback_link_and_no_text_keyword_without_twilio(
+    client: TestClient, db: Session
 ) -> None:
     load_shipped_listings(db)
     set_clock(client, lambda: WEDNESDAY_NOON)
@@ -300,12 +300,29 @@ def test_the_youth_team_is_listed_with_the_callback_link_and_its_text_keyword_wh
     english = client.get(f"/en/help/{YOUTH_TEAM}").text
     polish = client.get(f"/pl/help/{YOUTH_TEAM}").text
     assert 'href="/en/callback"' in english and 'href="/pl/callback"' in polish
-    assert "sms:" not in english.split("<main", 1)[1]
+    assert "sms:" not in english.split("<main", 1)[1]  # console texts reach nobody
 
-    keyword = TextKeyword("HELP", "07700 900123")
-    monkeypatch.setattr(present_module, "youth_team_keyword", lambda lang: keyword)
-    with_keyword = client.get(f"/en/help/{YOUTH_TEAM}").text
-    assert 'href="sms:07700900123"' in with_keyword and "Text HELP to " in with_keyword
+
+def test_the_youth_team_offers_its_text_keyword_in_the_readers_language_with_twilio(
+    settings: Settings, db: Session
+) -> None:
+    twilio = settings.model_copy(
+        update={
+            "sms_backend": "twilio",
+            "twilio_account_sid": "AC" + "0" * 32,
+            "twilio_auth_token": "token",
+            "twilio_from_number": "+447700900123",
+        }
+    )
+    load_shipped_listings(db)
+    with TestClient(create_app(twilio), follow_redirects=False) as client:
+        set_clock(client, lambda: WEDNESDAY_NOON)
+        english = client.get(f"/en/help/{YOUTH_TEAM}").text
+        polish = client.get(f"/pl/help/{YOUTH_TEAM}").text
+
+    assert 'href="sms:+447700900123?&amp;body=HELP"' in english
+    assert "Text HELP to" in english and "07700 900123" in english
+    assert "body=POMOC" in polish
 
 
 def test_a_listing_not_translated_says_once_in_the_readers_language_that_it_is_in_english(

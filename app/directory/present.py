@@ -40,21 +40,6 @@ class Place:
 
 
 @dataclass(frozen=True)
-class TextKeyword:
-    keyword: str
-    number: str
-
-
-def youth_team_keyword(lang: str) -> TextKeyword | None:
-    """HOOK: the youth team's text keyword and number in this language.
-
-    The keywords will live in content/languages.yaml (another branch adds them); until then there
-    is none, and the youth team's listing shows only its callback link.
-    """
-    return None
-
-
-@dataclass(frozen=True)
 class ListingView:
     id: str
     name: str
@@ -78,7 +63,6 @@ class ListingView:
     email: str | None = None
     place: Place | None = None
     callback: str | None = None  # the callback form's address, on the youth team's listing
-    text_keyword: TextKeyword | None = None
     languages: str = ""
     cost: str = ""
     accessibility: str | None = None
@@ -199,7 +183,6 @@ def present(
         email=service.email,
         place=place,
         callback=f"/{lang}/callback" if service.offers_callback else None,
-        text_keyword=youth_team_keyword(lang) if service.offers_callback else None,
         languages=_language_names(service, lang),
         cost=_cost(service, _),
         accessibility=service.accessibility,
