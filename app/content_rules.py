@@ -70,8 +70,7 @@ def check_content(content: Content) -> list[Problem]:
             Problem(str(page.path), message) for message in _page_problems(page, linkable)
         )
         problems.extend(
-            Problem(str(page.path), message)
-            for message in _unlisted_numbers(page, allowed_numbers)
+            Problem(str(page.path), message) for message in _unlisted_numbers(page, allowed_numbers)
         )
         need = page.meta.get("need")
         if need is not None and need not in need_codes:
@@ -113,7 +112,11 @@ def _ascii_digits(text: str) -> str:
 
 def phone_numbers_in(page: Page) -> list[str]:
     """Every number a reader could dial on the page: links, help-now lines, phone-like text."""
-    found = [link.split(":", 1)[1].lstrip("+") for link in page.links if link.startswith(("tel:", "sms:"))]
+    found = [
+        link.split(":", 1)[1].lstrip("+")
+        for link in page.links
+        if link.startswith(("tel:", "sms:"))
+    ]
     found += [line.tel.lstrip("+") for line in page.help_lines]
     text = _ascii_digits(LINK_TARGET.sub("]", page.markdown) + "\n" + "\n".join(_texts(page.meta)))
     for match in PHONE_LIKE.finditer(text):
