@@ -75,8 +75,8 @@ def test_a_young_person_in_lu4_pressured_at_2am_sees_only_help_they_can_reach_no
     # The local line first under the area's heading, then the national line that answers now.
     assert names_on(html) == ["LU4 night line", "Emergency services"]
     assert html.index("Services that cover LU4") < html.index("LU4 night line")
-    assert html.index("LU4 night line") < html.index("Services anyone in England can use")
-    assert html.index("Services anyone in England can use") < html.index(">Emergency services<")
+    assert html.index("LU4 night line") < html.index("Services not just for one area")
+    assert html.index("Services not just for one area") < html.index(">Emergency services<")
     for name in names_on(html):
         item = listing_item(html, name)
         assert "Open now. Lines open day and night" in item
@@ -147,7 +147,7 @@ def test_an_unknown_or_invalid_area_is_a_clear_error(at_noon: TestClient, db: Se
 def test_the_area_field_says_what_it_does(at_noon: TestClient, db: Session) -> None:
     html = at_noon.get("/en/help").text
 
-    assert "We show services near you first, then services anyone in England can use" in html
+    assert "We show services near you first, then services that are not just for one area" in html
 
 
 def test_the_api_postcode_filter_keeps_national_services_and_local_ones_covering_it(
