@@ -3,7 +3,7 @@
 from dataclasses import dataclass, field
 from typing import Annotated
 
-from fastapi import APIRouter, Form, HTTPException, Request
+from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.responses import Response
 
 from app.admin.access import AdminPost, Caseworker, CaseworkerPost, Staff, admin_page
@@ -100,86 +100,87 @@ class RequestPage:
         return see_other(to or f"/admin/callbacks/{self.callback.reference}")
 
 
-@router.get("/{reference}", include_in_schema=False)
-def callback_detail(
+def _viewing(
     reference: str,
     request: Request,
     context: ContextDep,
     db: SessionDep,
     keys: KeysDep,
     staff: Caseworker,
-) -> Response:
-    return RequestPage(request, context, db, keys, staff, reference).show()
+) -> RequestPage:
+    return RequestPage(request, context, db, keys, staff, reference)
 
 
-@router.post("/{reference}/claim", include_in_schema=False)
-def claim_callback(
+def _acting(
     reference: str,
     request: Request,
     context: ContextDep,
     db: SessionDep,
     keys: KeysDep,
     staff: CaseworkerPost,
-) -> Response:
-    page = RequestPage(request, context, db, keys, staff, reference)
-    try:
-        casework.claim(db, staff, page.callback)
-    except QueueError as error:
-        return page.refused("claim", error)
-    return page.done()
+) -> RequestPage:
+    return RequestPage(request, context, db, keys, staff, reference)
 
 
-@router.post("/{reference}/reveal", include_in_schema=False)
-def reveal_contact(
-    reference: str,
-    request: Request,
-    context: ContextDep,
-    db: SessionDep,
-    keys: KeysDep,
-    staff: CaseworkerPost,
-) -> Response:
-    page = RequestPage(request, context, db, keys, staff, reference)
-    try:
-        contact = casework.reveal(db, staff, page.callback, keys.cipher)
-    except QueueError as error:
-        return page.refused("reveal", error)
-    db.commit()  # the view is audited before the number is shown
-    return page.show(contact=contact)
-
-
-@router.post("/{reference}/break-glass", include_in_schema=False)
-def break_glass(
+def _breaking_glass(
     reference: str,
     request: Request,
     context: ContextDep,
     db: SessionDep,
     keys: KeysDep,
     staff: AdminPost,
-    reason: Annotated[str, Form(max_length=4000)] = "",
-) -> Response:
-    page = RequestPage(request, context, db, keys, staff, reference)
+) -> RequestPage:
+    return RequestPage(request, context, db, keys, staff, reference)
+
+
+# The request page for reading it, for a caseworker's (or admin's) post, and for breaking glass.
+Viewed = Annotated[RequestPage, Depends(_viewing)]
+Acted = Annotated[RequestPage, Depends(_acting)]
+GlassBroken = Annotated[RequestPage, Depends(_breaking_glass)]
+
+
+@router.get("/{reference}", include_in_schema=False)
+def callback_detail(page: Viewed) -> Response:
+    return page.show()
+
+
+@router.post("/{reference}/claim", include_in_schema=False)
+def claim_callback(page: Acted) -> Response:
     try:
-        contact = casework.break_glass(db, staff, page.callback, keys.cipher, reason)
+        casework.claim(page.db, page.staff, page.callback)
+    except QueueError as error:
+        return page.refused("claim", error)
+    return page.done()
+
+
+@router.post("/{reference}/reveal", include_in_schema=False)
+def reveal_contact(page: Acted) -> Response:
+    try:
+        contact = casework.reveal(page.db, page.staff, page.callback, page.keys.cipher)
+    except QueueError as error:
+        return page.refused("reveal", error)
+    page.db.commit()  # the view is audited before the number is shown
+    return page.show(contact=contact)
+
+
+@router.post("/{reference}/break-glass", include_in_schema=False)
+def break_glass(page: GlassBroken, reason: Annotated[str, Form(max_length=4000)] = "") -> Response:
+    try:
+        contact = casework.break_glass(page.db, page.staff, page.callback, page.keys.cipher, reason)
     except QueueError as error:
         return page.refused("reason", error, reason=reason)
-    db.commit()  # the reason is audited before the number is shown
+    page.db.commit()  # the reason is audited before the number is shown
     return page.show(contact=contact)
 
 
 @router.post("/{reference}/attempts", include_in_schema=False)
 def log_attempt(
-    reference: str,
-    request: Request,
-    context: ContextDep,
-    db: SessionDep,
-    keys: KeysDep,
-    staff: CaseworkerPost,
+    page: Acted,
     kind: Annotated[str, Form(max_length=32)] = "",
     note: Annotated[str, Form(max_length=8000)] = "",
 ) -> Response:
-    page = RequestPage(request, context, db, keys, staff, reference)
     try:
-        casework.log_attempt(db, staff, page.callback, kind, note, keys.cipher)
+        casework.log_attempt(page.db, page.staff, page.callback, kind, note, page.keys.cipher)
     except QueueError as error:
         field_id = "kind-no-answer" if not kind else "attempt-note"
         return page.refused(field_id, error, kind=kind, **{"attempt-note": note})
@@ -187,18 +188,9 @@ def log_attempt(
 
 
 @router.post("/{reference}/notes", include_in_schema=False)
-def add_note(
-    reference: str,
-    request: Request,
-    context: ContextDep,
-    db: SessionDep,
-    keys: KeysDep,
-    staff: CaseworkerPost,
-    note: Annotated[str, Form(max_length=8000)] = "",
-) -> Response:
-    page = RequestPage(request, context, db, keys, staff, reference)
+def add_note(page: Acted, note: Annotated[str, Form(max_length=8000)] = "") -> Response:
     try:
-        casework.add_note(db, staff, page.callback, note, keys.cipher)
+        casework.add_note(page.db, page.staff, page.callback, note, page.keys.cipher)
     except QueueError as error:
         return page.refused("note", error, note=note)
     return page.done()
@@ -206,19 +198,13 @@ def add_note(
 
 @router.post("/{reference}/close", include_in_schema=False)
 def close_callback(
-    reference: str,
-    request: Request,
-    context: ContextDep,
-    db: SessionDep,
-    keys: KeysDep,
-    staff: CaseworkerPost,
+    page: Acted,
     outcome: Annotated[str, Form(max_length=32)] = "",
     referred_to: Annotated[str, Form(max_length=4000)] = "",
 ) -> Response:
-    page = RequestPage(request, context, db, keys, staff, reference)
-    entries = casework.history(db, page.callback, keys.cipher, with_notes=False)
+    entries = casework.history(page.db, page.callback, page.keys.cipher, with_notes=False)
     try:
-        casework.close(db, staff, page.callback, outcome, referred_to, entries)
+        casework.close(page.db, page.staff, page.callback, outcome, referred_to, entries)
     except QueueError as error:
         field_id = "referred_to" if outcome == "referred" else "outcome-helped"
         return page.refused(field_id, error, outcome=outcome, referred_to=referred_to)
