@@ -90,7 +90,7 @@ def test_every_file_the_deployment_names_is_in_the_repository() -> None:
         if volume.startswith(".")
     ]
     assert "./nginx/nginx.conf" in bind_mounts
-    assert "./backup.sh" in bind_mounts
+    assert "./backup.sh" in bind_mounts and "./restore.sh" in bind_mounts
     for source in bind_mounts:
         assert (DEPLOY / source).exists(), source
     for script in ("backup.sh", "restore.sh"):
