@@ -115,10 +115,15 @@ class Proxy:
     prefix: Path
     process: subprocess.Popen[bytes] | None = None
 
-    def start(self, upstreams: list[int], http_port: int, https_port: int) -> None:
+    def start(self, upstreams: list[int], http_port: int, https_port: int, also: str = "") -> None:
+        """Start nginx; `also`: more locations for the https server (the benchmark's baseline)."""
         for name in ("tmp", "cache", "acme"):
             (self.prefix / name).mkdir(parents=True, exist_ok=True)
         config = derived_config(SHIPPED.read_text(), self.prefix, upstreams, http_port, https_port)
+        if also:
+            first = "        location / {\n            proxy_pass http://card_app;"
+            assert config.count(first) == 1
+            config = config.replace(first, also + first)
         conf = self.prefix / "nginx.conf"
         conf.write_text(config)
         checked = subprocess.run(
