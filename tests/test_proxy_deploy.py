@@ -15,6 +15,7 @@ import ssl
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from functools import partial
 from pathlib import Path
 
 import httpx2 as httpx
@@ -47,8 +48,11 @@ KILL_AFTER = 16
 
 
 class Deployment:
-    def __init__(self, fleet: Fleet, proxy: Proxy, base: str, instances: list[str]) -> None:
-        self.fleet, self.proxy, self.base, self.instances = fleet, proxy, base, instances
+    def __init__(
+        self, fleet: Fleet, proxy: Proxy, base: str, plain: str, instances: list[str]
+    ) -> None:
+        self.fleet, self.proxy, self.instances = fleet, proxy, instances
+        self.base, self.plain = base, plain  # https, and the plain HTTP port
         self.tls = ssl.create_default_context(cafile=proxy.prefix / "fullchain.pem")
 
     def client(self, source: str = "127.0.0.1") -> httpx.Client:
@@ -80,9 +84,9 @@ def deployment(tmp_path: Path, settings: Settings, migrated_engine: Engine) -> I
             )
         instances = [f"http://127.0.0.1:{port}" for port in ports]
         for instance in instances:
-            fleet.wait_until(lambda at=instance: _ready(at), f"{instance} is ready")
+            fleet.wait_until(partial(_ready, instance), f"{instance} is ready")
         proxy.start(ports, http_port, https_port)
-        deployment = Deployment(fleet, proxy, base, instances)
+        deployment = Deployment(fleet, proxy, base, f"http://localhost:{http_port}", instances)
         with deployment.client() as client:
             fleet.wait_until(lambda: _answers(client), "the proxy answers")
         yield deployment
@@ -127,13 +131,15 @@ def card_is_served_from_the_proxy_cache_with_the_app_bytes(deployment: Deploymen
         assert unchanged.headers["x-cache-status"] == "HIT"
 
         # Never stored: staff pages, the callback form, POSTs, the metrics.
-        for path in ("/admin/login", "/en/callback"):
+        for path in ("/admin/login", "/admin/callbacks", "/en/callback"):
             for _ in range(2):
                 answer = client.get(path)
                 assert answer.headers.get("x-cache-status") is None, path
         assert client.get("/metrics").status_code == 404
-    plain = httpx.get(f"http://localhost:{deployment.base.rsplit(':', 1)[1]}/en/")
-    assert plain.status_code == 404 or plain.status_code >= 300  # never the card over plain HTTP
+    plain = httpx.get(f"{deployment.plain}/en/")  # never the card over plain HTTP
+    assert plain.status_code == 301
+    assert plain.headers["location"].startswith("https://localhost")
+    assert httpx.get(f"{deployment.plain}/nginx-health").text == "ok\n"
 
 
 def a_listing_change_shows_on_both_instances_within_the_refresh_time(
@@ -165,8 +171,8 @@ def a_listing_change_shows_on_both_instances_within_the_refresh_time(
             time.sleep(0.05)
 
     assert not waiting, f"still the old listing at {waiting}"
-    # The refresh time, plus one poll and one page render of slack on a shared machine.
-    assert max(seen.values()) < REFRESH_SECONDS + 1.0, seen
+    # The refresh time, plus a poll and a page render of slack on a busy, shared machine.
+    assert max(seen.values()) < REFRESH_SECONDS + 1.5, seen
 
 
 def bodies_over_the_limits_are_refused_by_the_proxy(deployment: Deployment) -> None:
@@ -228,12 +234,17 @@ def killing_one_instance_loses_no_accepted_callback_request(
         results = list(pool.map(post_or_kill, range(POSTS)))
 
     accepted = {reference for _i, status, reference in results if status == 303 and reference}
-    with Session(migrated_engine) as db:
-        stored = set(db.exec(select(CallbackRequest.reference)).all())
-    assert accepted <= stored, f"accepted but not stored: {accepted - stored}"
-    assert len(accepted) == len(stored)
-    # At most the posts in flight when the instance died failed; everything after went to b.
     failed = [(i, status) for i, status, _reference in results if status != 303]
+    with Session(migrated_engine) as db:
+        rows = db.exec(select(CallbackRequest.reference, CallbackRequest.phone_hash)).all()
+    stored = {reference for reference, _hash in rows}
+    assert accepted <= stored, f"accepted but not stored: {accepted - stored}"
+    # A post whose instance died after storing it, before answering, may be stored without a
+    # 303; but no post is ever stored twice (the proxy never sends a POST to a second instance
+    # once it was sent).
+    assert len(stored) <= len(accepted) + len(failed)
+    assert len({phone_hash for _reference, phone_hash in rows}) == len(rows)
+    # At most the posts in flight when the instance died failed; everything after went to b.
     assert len(failed) <= 4, failed
     assert all(status == 303 for i, status, _ in results if i >= KILL_AFTER + 8), results
     # Both instances took posts before one was killed (the proxy spread them).
@@ -252,6 +263,8 @@ def test_the_shipped_proxy_caches_the_card_shows_changes_limits_bodies_and_loses
     bodies_over_the_limits_are_refused_by_the_proxy(deployment)
     killing_one_instance_loses_no_accepted_callback_request(deployment, settings, migrated_engine)
     for name in ("a", "b"):  # LOG_FORMAT=json: every line of both instances is one JSON object
-        for line in deployment.fleet.log(name).splitlines():
+        written = deployment.fleet.log(name)
+        # `a` was killed: a line it had half written when it died is not a line.
+        for line in written.splitlines() if written.endswith("\n") else written.splitlines()[:-1]:
             assert json.loads(line)["message"], line
             assert "07700" not in line and "Sam" not in line
