@@ -72,7 +72,7 @@ def derived_config(
     replacements = [
         ("pid /run/nginx.pid;", f"pid {prefix}/nginx.pid;"),
         ("error_log /dev/stderr warn;", f"error_log {prefix}/error.log warn;"),
-        ("access_log /dev/stdout card;", f"access_log {prefix}/access.log card;"),
+        ("access_log /dev/stdout card ", f"access_log {prefix}/access.log card "),
         (
             "proxy_cache_path /var/cache/nginx/card ",
             # nginx's temporary files too: the compiled-in paths are the system's.
