@@ -129,6 +129,9 @@ def test_the_proxy_sends_requests_to_the_instances_compose_starts() -> None:
     config = SHIPPED.read_text()
     upstreams = re.findall(r"^\s*server (\w+):8000\b", config, re.MULTILINE)
     assert upstreams == ["app1", "app2"]
+    # nginx resolves them once: a recreated instance must keep its address.
+    addresses = [services()[name]["networks"]["card"]["ipv4_address"] for name in upstreams]
+    assert len(set(addresses)) == 2
     assert set(services()["proxy"]["ports"]) == {"80:80", "443:443"}
 
 
