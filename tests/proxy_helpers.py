@@ -4,7 +4,7 @@
 addresses, the ports it listens on, and file paths (certificate, cache, logs, pid). Each
 replacement must match the shipped text exactly once, so an edit of the shipped file that the
 test would no longer exercise fails loudly instead. The limits, caching, headers and routing are
-the shipped ones. `test_certificate` makes a self-signed certificate for localhost.
+the shipped ones. `self_signed_certificate` makes a self-signed certificate for localhost.
 """
 
 import contextlib
@@ -31,7 +31,7 @@ def nginx_binary() -> str | None:
     return shutil.which("nginx") or shutil.which("nginx", path="/usr/sbin:/sbin")
 
 
-def test_certificate(directory: Path) -> tuple[Path, Path]:
+def self_signed_certificate(directory: Path) -> tuple[Path, Path]:
     """A self-signed certificate for localhost and 127.0.0.1: (certificate, key) files."""
     key = ec.generate_private_key(ec.SECP256R1())
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost")])
@@ -68,7 +68,7 @@ def test_certificate(directory: Path) -> tuple[Path, Path]:
 def derived_config(
     shipped: str, prefix: Path, upstreams: list[int], http_port: int, https_port: int
 ) -> str:
-    cert, key = test_certificate(prefix)
+    cert, key = self_signed_certificate(prefix)
     replacements = [
         ("pid /run/nginx.pid;", f"pid {prefix}/nginx.pid;"),
         ("error_log /dev/stderr warn;", f"error_log {prefix}/error.log warn;"),
