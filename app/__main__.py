@@ -8,6 +8,7 @@ import sys
 from typing import TYPE_CHECKING, NoReturn
 
 from app.admin.roles import ROLES
+from app.logs import LogFormat, formatter_config, use_format
 from app.settings import ConfigurationError, Settings, development_base_url, load_settings
 
 if TYPE_CHECKING:
@@ -26,12 +27,12 @@ def _fail(message: str) -> NoReturn:
     raise SystemExit(1)
 
 
-def _logging_config() -> dict[str, object]:
+def _logging_config(log_format: LogFormat = "text") -> dict[str, object]:
     handler = {"class": "logging.StreamHandler", "formatter": "plain", "stream": "ext://sys.stderr"}
     return {
         "version": 1,
         "disable_existing_loggers": False,
-        "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
+        "formatters": formatter_config(log_format),
         "handlers": {"stderr": handler},
         "root": {"handlers": ["stderr"], "level": "INFO"},
         # Granian's own access log prints client addresses; ours (app.access) does not.
@@ -70,7 +71,7 @@ def serve(settings: Settings, args: argparse.Namespace) -> None:
         interface=Interfaces.ASGI,
         workers=args.workers,
         websockets=False,
-        log_dictconfig=_logging_config(),
+        log_dictconfig=_logging_config(settings.log_format),
         log_access=False,
         respawn_failed_workers=True,
         workers_kill_timeout=30,
@@ -274,6 +275,7 @@ def main(argv: list[str] | None = None) -> None:
     logging.getLogger("alembic").setLevel(logging.WARNING)
     try:
         settings = load_settings()
+        use_format(settings.log_format)
         args.handler(settings, args)
     except ConfigurationError as error:
         _fail(str(error))

@@ -15,6 +15,7 @@ from app.context import AppContext
 from app.database import make_engine
 from app.directory.files import read_listing_files
 from app.directory.revision import DirectoryRevision
+from app.measured_site import MeasuredSite
 from app.pages import build_site
 from app.routes import (
     admin_auth,
@@ -25,12 +26,12 @@ from app.routes import (
     admin_readiness,
     callback,
     directory,
+    metrics,
     public,
     webhooks,
 )
 from app.routes.api import router as open_referral_router
 from app.security import Keys
-from app.serving import PublicSite
 from app.settings import ConfigurationError, Settings, get_settings
 from app.sms.worker import sender_lifespan
 
@@ -39,7 +40,7 @@ class InvalidContentError(ConfigurationError):
     """The content files break a rule; the service will not start on them."""
 
 
-def create_app(settings: Settings | None = None) -> PublicSite:
+def create_app(settings: Settings | None = None) -> MeasuredSite:
     settings = settings or get_settings()
     content = load_content(settings.content_dir)
     if content.problems:
@@ -120,5 +121,6 @@ def create_app(settings: Settings | None = None) -> PublicSite:
     api.include_router(directory.router)
     api.include_router(callback.router)
     api.include_router(webhooks.router)
+    api.include_router(metrics.router)  # before public's `/{lang}`, which would catch it
     api.include_router(public.router)
-    return PublicSite(api, site, settings.forwarded_allow_ips)
+    return MeasuredSite(api, site, settings.forwarded_allow_ips)

@@ -116,6 +116,23 @@ class Settings(BaseSettings):
     def callback_country_list(self) -> list[str]:
         return [code.strip().upper() for code in self.callback_countries.split(",") if code.strip()]
 
+    # Who may read /metrics (addresses and networks, comma-separated); everyone else gets a 404.
+    metrics_allow: str = "127.0.0.1,::1"
+    # `json`: one JSON object a line (time, level, logger, message), still no addresses.
+    log_format: Literal["text", "json"] = "text"
+
+    @field_validator("metrics_allow")
+    @classmethod
+    def _check_metrics_allow(cls, value: str) -> str:
+        for item in value.split(","):
+            if not item.strip():
+                continue
+            try:
+                ipaddress.ip_network(item.strip(), strict=False)
+            except ValueError:
+                raise ValueError(f"{item.strip()!r} is not an address or network") from None
+        return value
+
 
 def development_base_url(host: str, port: int) -> str:
     """Where a browser on this machine reaches a development server listening on host:port."""

@@ -246,12 +246,14 @@ class Load:
         close: bool = False,
         script: str = "stats.lua",
         script_args: list[str] | None = None,
+        headers: tuple[str, ...] = (),
     ) -> Result:
         command = [
             self.wrk,
             *("-t", str(self.threads), "-c", str(self.connections)),
             *("-d", f"{max(1, round(seconds))}s", "--timeout", self.timeout),  # whole seconds
             *("-H", "Accept-Encoding: gzip"),
+            *(option for header in headers for option in ("-H", header)),
             *(("-H", "Connection: close") if close else ()),
             *("-s", str(self.scripts / script)),
             url,

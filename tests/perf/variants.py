@@ -17,6 +17,7 @@ from typing import Any
 from tests.perf.databases import add_listings, count_rows, missing_references
 from tests.perf.load import Load, Result, wait_for_quiet
 from tests.perf.servers import CARD_PATH, Ceiling, Nginx, Service, fetch, log
+from tests.perf.through_proxy import measure_through_proxy
 
 DIRECTORY_PATH = "/en/help?need=pressured&area=LU1"
 API_PATH = "/api/v1/services?per_page=10"
@@ -132,6 +133,21 @@ def run_variant(
             )
             card_close = measure("card /en/, new connection", service.base + CARD_PATH, close=True)
             measure_ceiling(measure, workdir, args.workers, gzipped, headers)
+        if "proxy" in wanted:
+            measure_through_proxy(
+                variant.results,
+                variant.checks,
+                service,
+                load,
+                workdir,
+                args,
+                tools["nginx"],
+                (gzip.decompress(gzipped), gzipped, headers),
+                lambda target, r: log(
+                    f"{name}: {target}: {r.rps:,.0f} req/s, p50 {r.p50_ms:.2f} ms,"
+                    f" p99 {r.p99_ms:.2f} ms, errors {r.errors}"
+                ),
+            )
         if "directory" in wanted:
             directory = measure("directory " + DIRECTORY_PATH, service.base + DIRECTORY_PATH)
         if "api" in wanted:
@@ -150,8 +166,8 @@ def run_variant(
             directory_big = measure("directory" + big, service.base + DIRECTORY_PATH)
 
         for result in variant.results:
-            if result is callbacks:
-                continue  # no static equivalent
+            if result is callbacks or result.target.startswith("shipped proxy"):
+                continue  # no static equivalent, or compared with the proxy's own static file
             base = nginx_close if "new connection" in result.target else nginx_keep
             result.ratio = result.rps / base.rps if base is not None and base.rps else None
         check_targets(
@@ -245,7 +261,7 @@ def measure_callbacks(
     return result
 
 
-TARGETS = ("card", "directory", "api", "callbacks", "listings")
+TARGETS = ("card", "proxy", "directory", "api", "callbacks", "listings")
 
 
 def check_targets(
