@@ -1,6 +1,8 @@
 """Building the web application from settings: content, database, cached pages and routes."""
 
 import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request
 from fastapi.middleware.gzip import GZipMiddleware
@@ -16,6 +18,7 @@ from app.database import make_engine
 from app.directory.files import read_listing_files
 from app.directory.revision import DirectoryRevision
 from app.pages import build_site
+from app.review.live import follow_translations
 from app.routes import (
     admin_auth,
     admin_batches,
@@ -33,6 +36,12 @@ from app.security import Keys
 from app.serving import PublicSite
 from app.settings import ConfigurationError, Settings, get_settings
 from app.sms.worker import sender_lifespan
+
+
+@asynccontextmanager
+async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    async with sender_lifespan(app), follow_translations(app):
+        yield
 
 
 class InvalidContentError(ConfigurationError):
@@ -55,7 +64,7 @@ def create_app(settings: Settings | None = None) -> PublicSite:
         docs_url=None,
         redoc_url=None,
         openapi_url=None,
-        lifespan=sender_lifespan,
+        lifespan=lifespan,
     )
     engine = make_engine(settings.database_url)
     api.state.context = AppContext(
