@@ -120,7 +120,8 @@ def create_user_command(settings: Settings, args: argparse.Namespace) -> None:
     from sqlmodel import Session
 
     from app.admin.audit import record
-    from app.admin.users import AccountError, create_user
+    from app.admin.users import AccountError, create_user, reviewer_languages
+    from app.content import load_content
     from app.database import make_engine, migrate
     from app.models import utcnow
 
@@ -131,7 +132,12 @@ def create_user_command(settings: Settings, args: argparse.Namespace) -> None:
     migrate(engine)
     with Session(engine) as db:
         try:
-            user = create_user(db, args.email, args.role, password, args.team)
+            codes = [code.strip() for code in args.languages.split(",") if code.strip()]
+            translated = [
+                code for code in load_content(settings.content_dir).languages if code != "en"
+            ]
+            languages = reviewer_languages(args.role, codes, translated)
+            user = create_user(db, args.email, args.role, password, args.team, languages=languages)
         except AccountError as error:
             _fail(str(error))
         record(
@@ -255,6 +261,9 @@ def main(argv: list[str] | None = None) -> None:
     user_parser.add_argument("--email", required=True)
     user_parser.add_argument("--role", required=True, choices=ROLES)
     user_parser.add_argument("--team", default=None, help="team name (required for caseworkers)")
+    user_parser.add_argument(
+        "--languages", default="", help="a reviewer's languages, comma-separated (ur,pl)"
+    )
     user_parser.set_defaults(handler=create_user_command)
     rotate_parser = commands.add_parser(
         "rotate-data-key", help="re-encrypt stored personal data under the first key of DATA_KEY"

@@ -26,6 +26,7 @@ from app.routes import (
     admin_listings,
     admin_people,
     admin_readiness,
+    admin_translations,
     callback,
     directory,
     public,
@@ -125,6 +126,7 @@ def create_app(settings: Settings | None = None) -> PublicSite:
     api.include_router(admin_listings.router)
     api.include_router(admin_people.router)
     api.include_router(admin_readiness.router)
+    api.include_router(admin_translations.router)
     api.include_router(open_referral_router)
     api.include_router(directory.router)
     api.include_router(callback.router)

@@ -18,7 +18,7 @@ import copy
 import hashlib
 import re
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -104,7 +104,9 @@ def page_items(english: Page, translation: Page | None) -> list[Item]:
     for path, text in _meta_texts(english.meta):
         value = meta_value(translation.meta, path) if translation else None
         words = value if isinstance(value, str) else ""
-        items.append(Item(f"page/{english.slug}/meta/{path}", english.slug, _label(path), text, words))
+        items.append(
+            Item(f"page/{english.slug}/meta/{path}", english.slug, _label(path), text, words)
+        )
     theirs = sections(translation.markdown) if translation else []
     for index, part in enumerate(sections(english.markdown)):
         if not part.strip():
@@ -160,25 +162,30 @@ def sms_messages() -> frozenset[str]:
     return frozenset(found)
 
 
-def catalog(content: Content, lang: str) -> dict[str, str]:
-    """msgid → msgstr of the language's catalog (translated, not fuzzy)."""
-    path = content.directory / "locales" / lang / "LC_MESSAGES" / "messages.po"
-    if not path.exists():
-        return {}
+@lru_cache(maxsize=32)
+def _read_catalog(path: Path, _modified: int, lang: str | None) -> tuple[tuple[str, str], ...]:
     with path.open("rb") as po:
-        return {
-            str(m.id): str(m.string)
+        return tuple(
+            (str(m.id), str(m.string))
             for m in read_po(po, locale=lang)
             if m.id and isinstance(m.id, str) and isinstance(m.string, str) and not m.fuzzy
-        }
+        )
+
+
+def _messages(path: Path, lang: str | None) -> tuple[tuple[str, str], ...]:
+    """A catalog's (msgid, msgstr) pairs, parsed again only when the file changes."""
+    return _read_catalog(path, path.stat().st_mtime_ns, lang) if path.exists() else ()
+
+
+def catalog(content: Content, lang: str) -> dict[str, str]:
+    """msgid → msgstr of the language's catalog (translated, not fuzzy)."""
+    return dict(
+        _messages(content.directory / "locales" / lang / "LC_MESSAGES" / "messages.po", lang)
+    )
 
 
 def template_messages(content: Content) -> list[str]:
-    path = content.directory / "locales" / "messages.pot"
-    if not path.exists():
-        return []
-    with path.open("rb") as pot:
-        return [str(m.id) for m in read_po(pot) if m.id and isinstance(m.id, str)]
+    return [msgid for msgid, _ in _messages(content.directory / "locales" / "messages.pot", None)]
 
 
 def string_key(msgid: str) -> str:

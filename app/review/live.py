@@ -27,7 +27,14 @@ from starlette.concurrency import run_in_threadpool
 from app.content import SOURCE_LANGUAGE, Content, Page, render_page
 from app.models import AppSetting
 from app.pages import build_site
-from app.review.items import catalog, page_groups, page_items, string_key, template_messages, with_text
+from app.review.items import (
+    catalog,
+    page_groups,
+    page_items,
+    string_key,
+    template_messages,
+    with_text,
+)
 from app.review.store import CHECKED, REVISION_KEY, ReviewState, review_states
 
 if TYPE_CHECKING:
