@@ -32,12 +32,16 @@ def reviewer(client: TestClient, email: str = "rukhsana@example.org", langs: str
 
 def items_of(client: TestClient, lang: str, group: str) -> list[Item]:
     with database(client) as db:
-        return [item for item in all_items(db, context(client).content, lang) if item.group == group]
+        return [
+            item for item in all_items(db, context(client).content, lang) if item.group == group
+        ]
 
 
 def item(client: TestClient, lang: str, key: str) -> Item:
     with Session(context(client).engine) as db:
-        return next(found for found in all_items(db, context(client).content, lang) if found.key == key)
+        return next(
+            found for found in all_items(db, context(client).content, lang) if found.key == key
+        )
 
 
 def check(client: TestClient, csrf: str, lang: str, found: Item) -> Response:

@@ -108,7 +108,9 @@ def test_a_suggestion_that_adds_a_link_or_changes_a_text_message_number_is_refus
 
     link = suggest(web, csrf, "ur", section, section.translation + " [x](https://example.org)")
     number = suggest(web, csrf, "ur", danger, danger.translation.replace("999", "998"))
-    fine = suggest(web, csrf, "ur", section, section.translation + " " + NEW_WORDS, "clearer")
+    fine = suggest(
+        web, csrf, "ur", section, section.translation.strip() + " " + NEW_WORDS, "clearer"
+    )
 
     assert link.status_code == 400 and "links differ from English" in link.text
     assert number.status_code == 400 and "numbers differ from English" in number.text
@@ -140,7 +142,10 @@ def _approve_a_suggestion(web: TestClient, settings: Settings) -> Item:
     """A reviewer suggests new words for a section; an admin approves them; the section."""
     csrf = reviewer(web)
     section = items_of(web, "ur", "your-future")[-1]
-    assert suggest(web, csrf, "ur", section, section.translation + " " + NEW_WORDS).status_code == 303
+    assert (
+        suggest(web, csrf, "ur", section, section.translation.strip() + " " + NEW_WORDS).status_code
+        == 303
+    )
     admin = TestClient(web.app, follow_redirects=False)
     set_clock(admin, NOON)
     add_user(admin, "ana@example.org", "admin")
