@@ -1,4 +1,4 @@
-"""A fluent reviewer checks an Urdu page from a phone, and the public "not yet checked" notice goes."""
+"""A fluent reviewer checks an Urdu page from a phone: the public "not yet checked" notice goes."""
 
 import subprocess
 import sys
@@ -17,9 +17,9 @@ REVIEWER = "urdu.reviewer@example.org"
 
 
 def add_reviewer(server: Server, email: str, languages: str) -> None:
+    command = ["create-user", "--email", email, "--role", "reviewer", "--languages", languages]
     subprocess.run(
-        [sys.executable, "-m", "app", "create-user", "--email", email, "--role", "reviewer"]
-        + ["--languages", languages],
+        [sys.executable, "-m", "app", *command],
         input=PASSWORD + "\n",
         env=server.env,
         cwd=PROJECT_ROOT,
