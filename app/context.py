@@ -24,6 +24,7 @@ from app.directory.cache import PageCache, ResponseCache
 from app.directory.files import NeedsFile
 from app.directory.revision import DirectoryRevision
 from app.pages import CachedResponse, Renderer, Site
+from app.review.live import LiveTranslations
 from app.security import Keys
 from app.settings import Settings
 
@@ -60,6 +61,7 @@ class AppContext:
     api_cache: ResponseCache[CachedResponse] = field(default_factory=ResponseCache)
     clock: Clock = system_clock
     sign_in_delay: SignInDelay = field(default_factory=SignInDelay)
+    translations: LiveTranslations = field(default_factory=LiveTranslations)  # reviewers' work
 
     @property
     def renderer(self) -> Renderer:

@@ -1,6 +1,8 @@
 """Building the web application from settings: content, database, cached pages and routes."""
 
 import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request
 from fastapi.middleware.gzip import GZipMiddleware
@@ -17,6 +19,7 @@ from app.directory.files import read_listing_files
 from app.directory.revision import DirectoryRevision
 from app.measured_site import MeasuredSite
 from app.pages import build_site
+from app.review.live import follow_translations
 from app.routes import (
     admin_auth,
     admin_batches,
@@ -24,6 +27,7 @@ from app.routes import (
     admin_listings,
     admin_people,
     admin_readiness,
+    admin_translations,
     callback,
     directory,
     metrics,
@@ -34,6 +38,12 @@ from app.routes.api import router as open_referral_router
 from app.security import Keys
 from app.settings import ConfigurationError, Settings, get_settings
 from app.sms.worker import sender_lifespan
+
+
+@asynccontextmanager
+async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    async with sender_lifespan(app), follow_translations(app):
+        yield
 
 
 class InvalidContentError(ConfigurationError):
@@ -56,7 +66,7 @@ def create_app(settings: Settings | None = None) -> MeasuredSite:
         docs_url=None,
         redoc_url=None,
         openapi_url=None,
-        lifespan=sender_lifespan,
+        lifespan=lifespan,
     )
     engine = make_engine(settings.database_url)
     api.state.context = AppContext(
@@ -117,6 +127,7 @@ def create_app(settings: Settings | None = None) -> MeasuredSite:
     api.include_router(admin_listings.router)
     api.include_router(admin_people.router)
     api.include_router(admin_readiness.router)
+    api.include_router(admin_translations.router)
     api.include_router(open_referral_router)
     api.include_router(directory.router)
     api.include_router(callback.router)

@@ -206,7 +206,8 @@ class Renderer:
         self.environments: dict[str, Environment] = {}
         # One environment per language, so pages rendered at the same time never share a catalog.
         for lang in self.languages:
-            translations = load_translations(content.directory, lang.code)
+            corrections = content.catalog_corrections.get(lang.code)  # approved by reviewers
+            translations = load_translations(content.directory, lang.code, corrections)
             translate = marked_gettext(translations, lang.code)
             self.plain_gettext[lang.code] = translations.gettext
             environment = Environment(
@@ -252,7 +253,8 @@ def rendered_from(settings: Settings) -> tuple[object, ...]:
     )
 
 
-def build_site(content: Content, settings: Settings) -> Site:
+def build_site(content: Content, settings: Settings, only: set[str] | None = None) -> Site:
+    """Every page; with `only`, the pages of those languages (a reviewer's correction)."""
     renderer = Renderer(content, settings)
     site = Site(renderer)
     site.responses[renderer.script_path] = CachedResponse.build(
@@ -262,7 +264,7 @@ def build_site(content: Content, settings: Settings) -> Site:
         slug: content.pages[(SOURCE_LANGUAGE, slug)].meta.get("need")
         for slug in content.topic_slugs
     }
-    for lang in content.languages:
+    for lang in only or content.languages:
         topics = [content.page(lang, slug) for slug in content.topic_slugs]
         card = renderer.render(
             lang, "card.html", "", page=content.page(lang, "card"), topics=topics

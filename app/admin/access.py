@@ -136,6 +136,8 @@ Editor = Annotated[Staff, Depends(staff_with(Role.EDITOR))]
 EditorPost = Annotated[Staff, Depends(posting_staff_with(Role.EDITOR))]
 Caseworker = Annotated[Staff, Depends(staff_with(Role.CASEWORKER))]
 CaseworkerPost = Annotated[Staff, Depends(posting_staff_with(Role.CASEWORKER))]
+Reviewer = Annotated[Staff, Depends(staff_with(Role.REVIEWER))]
+ReviewerPost = Annotated[Staff, Depends(posting_staff_with(Role.REVIEWER))]
 Admin = Annotated[Staff, Depends(staff_with(Role.ADMIN))]
 AdminPost = Annotated[Staff, Depends(posting_staff_with(Role.ADMIN))]
 

@@ -26,7 +26,7 @@ class Team(SQLModel, table=True):
 
 
 class User(SQLModel, table=True):
-    """A member of staff. Roles: admin, editor, caseworker."""
+    """A member of staff (roles: `app/admin/roles.py`)."""
 
     __tablename__ = "staff_user"
 
@@ -37,6 +37,8 @@ class User(SQLModel, table=True):
     team_id: int | None = Field(default=None, foreign_key="team.id", index=True)
     active: bool = True
     must_change_password: bool = False
+    # A reviewer's languages (codes, comma-separated): the translations they may check.
+    languages: str = Field(default="", max_length=200)
     totp_secret: str | None = Field(default=None, max_length=500)  # encrypted with DATA_KEY
     locked_until: datetime | None = optional_timestamp()
     created_at: datetime = timestamp()

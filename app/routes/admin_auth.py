@@ -23,6 +23,7 @@ from app.admin.dashboard import dashboard_for
 from app.admin.words import callback_labels
 from app.context import ContextDep, KeysDep, NowDep, SessionDep, SettingsDep, SignInDelayDep
 from app.rate_limit import allow
+from app.review.progress import dashboard_progress
 from app.routes.admin_readiness import ReadinessDep
 from app.security import hash_password, password_problem, same, verify_password
 from app.settings import Settings
@@ -221,5 +222,6 @@ def dashboard(
         **dashboard_for(db, staff.user, staff.now).__dict__,
         callback_labels=callback_labels(context.needs, context.content.languages),
         readiness=readiness,
+        translation_progress=dashboard_progress(db, context.content, staff.user),
         password_changed=request.query_params.get("password") == "changed",
     )

@@ -18,8 +18,9 @@ from app.admin.audit import audit_actions, find_events
 from app.admin.auth import revoke_sessions
 from app.admin.roles import ROLES, Role
 from app.admin.settings_store import ADMINS_NEED_TWO_FACTOR, get_flag, set_flag
-from app.admin.users import EMAIL, AccountError, create_user
-from app.context import KeysDep, SessionDep
+from app.admin.users import EMAIL, AccountError, create_user, reviewer_languages
+from app.content import SOURCE_LANGUAGE
+from app.context import AppContext, ContextDep, KeysDep, SessionDep
 from app.directory.hours import LONDON
 from app.models import RateLimitHit, Team, User
 from app.rate_limit import bucket_key
@@ -35,6 +36,16 @@ router = APIRouter(
 AUDIT_PAGE_SIZE = 50
 Errors = list[tuple[str, str]]
 FormText = Annotated[str, Form(max_length=1000)]
+FormCodes = Annotated[list[str], Form(max_length=16)]
+
+
+def _languages(context: AppContext, role: str, chosen: list[str]) -> tuple[str, Errors]:
+    """A reviewer's languages, or the reason they cannot be saved."""
+    translated = [code for code in context.content.languages if code != SOURCE_LANGUAGE]
+    try:
+        return reviewer_languages(role, chosen, translated), []
+    except AccountError as error:
+        return ",".join(chosen), [("languages", str(error))]
 
 
 def _teams(db: Session) -> list[Team]:
@@ -92,7 +103,7 @@ def users_page(request: Request, db: SessionDep, staff: Admin) -> Response:
 
 def _user_values(db: Session, user: User) -> dict[str, str]:
     team = _team_name(db, user.team_id) if user.team_id is not None else ""
-    return {"role": user.role, "team": team}
+    return {"role": user.role, "team": team, "languages": user.languages}
 
 
 def _user_form(
@@ -120,7 +131,9 @@ def _user_form(
 
 @router.get("/users/new", include_in_schema=False)
 def new_user_page(request: Request, db: SessionDep, staff: Admin) -> Response:
-    return _user_form(request, db, staff, None, {"email": "", "role": "", "team": ""}, [])
+    return _user_form(
+        request, db, staff, None, {"email": "", "role": "", "team": "", "languages": ""}, []
+    )
 
 
 @router.post("/users/new", include_in_schema=False)
@@ -128,14 +141,18 @@ def add_user(
     request: Request,
     db: SessionDep,
     staff: AdminPost,
+    context: ContextDep,
     email: FormText = "",
     role: FormText = "",
     team: FormText = "",
     password: FormText = "",
+    languages: FormCodes = [],  # noqa: B006 - FastAPI copies form defaults
 ) -> Response:
     email = email.strip().lower()
-    values = {"email": email, "role": role, "team": team}
-    _, errors = _account_errors(db, email, role, team)
+    codes, errors = _languages(context, role, languages)
+    values = {"email": email, "role": role, "team": team, "languages": codes}
+    _, account_errors = _account_errors(db, email, role, team)
+    errors = account_errors + errors
     if not errors and db.exec(select(User).where(User.email == email)).first() is not None:
         errors.append(("email", f"There is already an account for {email}"))
     problem = password_problem(password)
@@ -145,7 +162,14 @@ def add_user(
         return _user_form(request, db, staff, None, values, errors, 400)
     try:
         user = create_user(
-            db, email, role, password, team or None, must_change_password=True, now=staff.now
+            db,
+            email,
+            role,
+            password,
+            team or None,
+            must_change_password=True,
+            now=staff.now,
+            languages=codes,
         )
     except AccountError as error:  # e.g. the same email added by another admin just now
         return _user_form(request, db, staff, None, values, [("email", str(error))], 400)
@@ -171,24 +195,31 @@ def update_user(
     request: Request,
     db: SessionDep,
     staff: AdminPost,
+    context: ContextDep,
     user_id: int,
     role: FormText = "",
     team: FormText = "",
+    languages: FormCodes = [],  # noqa: B006 - FastAPI copies form defaults
 ) -> Response:
     user = _user_or_404(db, user_id)
     new_team, errors = _account_errors(db, user.email, role, team)
+    codes, language_errors = _languages(context, role, languages)
+    errors += language_errors
     if user.id == staff.user.id and role != user.role:
         errors.append(("role", "You cannot change your own role. Ask another admin."))
     if errors:
-        return _user_form(request, db, staff, user, {"role": role, "team": team}, errors, 400)
+        values = {"role": role, "team": team, "languages": codes}
+        return _user_form(request, db, staff, user, values, errors, 400)
     new_team_id = new_team.id if new_team else None
     changes = []
     if role != user.role:
         changes.append(f"role: {user.role} → {role}")
     if new_team_id != user.team_id:
         changes.append(f"team: {_team_name(db, user.team_id)} → {team or 'no team'}")
+    if codes != user.languages:
+        changes.append(f"languages: {user.languages or 'none'} → {codes or 'none'}")
     if changes:
-        user.role, user.team_id = role, new_team_id
+        user.role, user.team_id, user.languages = role, new_team_id, codes
         db.add(user)
         return saved(
             db,
