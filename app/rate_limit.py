@@ -11,6 +11,7 @@ one commit (`count_hit` and `prune`).
 
 import hashlib
 import hmac
+import ipaddress
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import cache
@@ -24,6 +25,26 @@ from sqlmodel import Session
 from app.models import RateLimitHit
 
 _TABLE = RateLimitHit.__table__  # type: ignore[attr-defined]
+
+
+def client_key(host: str | None) -> str:
+    """Who a per-client limit counts: the peer's address, or for IPv6 its /64 network.
+
+    One IPv6 connection is usually given a whole /64, so counting single addresses would give
+    each client billions of buckets. The peer address is the proxy's unless FORWARDED_ALLOW_IPS
+    names it (then it is the address the proxy saw).
+    """
+    if not host:
+        return "unknown"
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return host
+    if isinstance(address, ipaddress.IPv6Address):
+        if address.ipv4_mapped is not None:  # an IPv4 client on a dual-stack socket
+            return str(address.ipv4_mapped)
+        return str(ipaddress.ip_network(f"{address}/64", strict=False))
+    return str(address)
 
 
 def bucket_key(secret: str, purpose: str, who: str) -> str:

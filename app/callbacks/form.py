@@ -53,6 +53,7 @@ def read_form(
     secret: str,
     now: float,
     _: Gettext,
+    drama_ok: bool = False,
 ) -> FormResult:
     if form.get("website", ""):
         return FormResult(None, [("phone", _("Sorry, we could not send this. Please try again."))])
@@ -67,7 +68,7 @@ def read_form(
     errors: list[tuple[str, str]] = []
     phone = ""
     try:
-        phone = normalise_mobile(form.get("phone", ""), countries, mobile_only)
+        phone = normalise_mobile(form.get("phone", ""), countries, mobile_only, drama_ok=drama_ok)
     except PhoneNumberError as error:
         messages = {
             "missing": _("Enter your mobile number"),

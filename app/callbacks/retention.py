@@ -2,7 +2,9 @@
 
 Closed requests lose their number and name `retention_closed_days` after closing; requests never
 closed lose them `retention_open_days` after they were made. The texts' recipient numbers and the
-caseworkers' notes go too.
+caseworkers' notes go too, and so do the texts' keyed hashes of the number: a hash, kept, would
+still link the request to its number for anyone who hashes every UK mobile. (The opt-out table
+keeps its own hash: STOP must go on working.)
 """
 
 from datetime import datetime, timedelta
@@ -13,6 +15,7 @@ from sqlmodel import Session, col, delete, select
 from app.models import CallbackActivity, CallbackRequest, OutboundSms, RateLimitHit
 
 RATE_LIMIT_KEEP = timedelta(days=2)
+WIPED_HASH = "wiped"  # what a wiped text's to_hash becomes: the same for all, so it links nothing
 
 
 def wipe_expired(db: Session, now: datetime, closed_days: int, open_days: int) -> int:
@@ -37,7 +40,7 @@ def wipe_expired(db: Session, now: datetime, closed_days: int, open_days: int) -
         db.execute(
             update(OutboundSms)
             .where(col(OutboundSms.callback_id).in_(ids))
-            .values(to_encrypted=None)
+            .values(to_encrypted=None, to_hash=WIPED_HASH)
         )
         db.execute(
             update(CallbackActivity)

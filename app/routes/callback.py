@@ -15,7 +15,7 @@ from app.directory.hours import describe_state
 from app.directory.present import needs_in
 from app.models import Team
 from app.pages import Renderer
-from app.rate_limit import Limit, bucket_key
+from app.rate_limit import Limit, bucket_key, client_key
 
 router = APIRouter()
 NO_STORE = {"Cache-Control": "no-store"}
@@ -63,7 +63,7 @@ async def submit_callback(
 ) -> Response:
     # Reading the form is the only async part; the database work runs in a worker thread.
     form = {key: str(value)[:200] for key, value in (await request.form()).items()}
-    client = request.client.host if request.client else "unknown"
+    client = client_key(request.client.host if request.client else None)
     return await run_in_threadpool(_submit, lang, context, renderer, engine, now, client, form)
 
 
@@ -89,6 +89,7 @@ def _submit(
         secret=secret,
         now=now.timestamp(),
         _=_,
+        drama_ok=settings.drama_numbers_ok,
     )
     values = {key: value for key, value in form.items() if key not in ("started", "website")}
     if result.details is None:

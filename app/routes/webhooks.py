@@ -104,7 +104,10 @@ def inbound_sms(form: SignedForm, context: ContextDep, engine: EngineDep, now: N
         return reply(card_reply)
     try:
         phone = normalise_mobile(
-            number, settings.callback_country_list, settings.callback_mobile_only
+            number,
+            settings.callback_country_list,
+            settings.callback_mobile_only,
+            drama_ok=settings.drama_numbers_ok,
         )
     except PhoneNumberError:  # not a number we can call back: still point them to help
         log.info("Inbound SMS: keyword from a number we cannot call back")
