@@ -60,8 +60,11 @@ class Limit:
     limit: int
     window: timedelta
     keep: timedelta | None = None
+    start: datetime | None = None  # one fixed window from here (e.g. a form token's issue time)
 
     def window_start(self, now: datetime) -> datetime:
+        if self.start is not None:
+            return self.start
         seconds = int(self.window.total_seconds())
         return datetime.fromtimestamp(int(now.timestamp()) // seconds * seconds, UTC)
 

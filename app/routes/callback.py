@@ -1,6 +1,6 @@
 """The public "call or text me back" form, its submission and the confirmation page."""
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -95,7 +95,11 @@ def _submit(
     if result.details is None:
         return _form_page(context, now, lang, values, result.errors, 400)
     sealed = seal(result.details, keys)
+    # The form's signed start token is good for one request: a replayed post is refused.
+    token = form.get("started", "")
+    issued = datetime.fromtimestamp(int(token.partition(".")[0]), UTC)
     limits = [
+        Limit(bucket_key(secret, "form-token", token), 1, timedelta(hours=6), start=issued),
         Limit(bucket_key(secret, "callback-client", f"{now:%Y-%m-%d}:{client}"), *PER_CLIENT),
         number_limit(keys, sealed.phone_hash),
     ]
@@ -112,6 +116,9 @@ def _submit(
         sealed=sealed,
     )
     if outcome is limits[0]:
+        message = _("This form was open too long. Please check your answers and send it again.")
+        return _form_page(context, now, lang, values, [("phone", message)], 400)
+    if outcome is limits[1]:
         message = _("You have sent a lot of requests. Please try again in an hour.")
         return _form_page(context, now, lang, values, [("phone", message)], 429)
     if isinstance(outcome, Limit):
