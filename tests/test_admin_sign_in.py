@@ -19,7 +19,6 @@ from app.models import User
 from app.security import DataCipher
 from app.settings import Settings
 from tests.admin_helpers import (
-    CONFIRM,
     NOON,
     PASSWORD,
     add_team,
@@ -35,7 +34,7 @@ from tests.admin_helpers import (
     signed_in,
     token_from,
 )
-from tests.app_context import context, no_sign_in_delay
+from tests.app_context import clock_of, context, no_sign_in_delay
 
 NOT_RIGHT = "The email address or password is not right"
 
@@ -225,7 +224,7 @@ def turn_on_two_factor(client: TestClient) -> str:
     pending = re.search(r'name="pending" value="([^"]+)"', page.text)
     assert pending
     data = {
-        "code": pyotp.TOTP(secret).now(),
+        "code": pyotp.TOTP(secret).at(clock_of(client)()),
         "pending": pending.group(1),
         "csrf_token": csrf_of(page.text),
     }
@@ -238,20 +237,26 @@ def test_once_a_second_factor_is_set_sign_in_asks_for_the_code(web: TestClient) 
     csrf = signed_in(web, "ana@example.org", "caseworker", team="North youth team")
     secret = turn_on_two_factor(web)
     web.post("/admin/logout", data={"csrf_token": csrf})
+    later = NOON + timedelta(seconds=30)  # the set-up's code cannot be used again
+    set_clock(web, later)
 
     signed = sign_in(web, "ana@example.org")
     blocked = web.get("/admin/")
     code_form = token_from(web, "/admin/login/code")
     wrong = web.post("/admin/login/code", data={"code": "000000", "csrf_token": code_form})
-    right = web.post(
-        "/admin/login/code", data={"code": pyotp.TOTP(secret).now(), "csrf_token": code_form}
+    code = pyotp.TOTP(secret).at(later)
+    right = web.post("/admin/login/code", data={"code": code, "csrf_token": code_form})
+    web.post("/admin/logout", data={"csrf_token": token_from(web)})
+    sign_in(web, "ana@example.org")
+    replayed = web.post(
+        "/admin/login/code", data={"code": code, "csrf_token": token_from(web, "/admin/login/code")}
     )
 
     assert signed.status_code == 303
     assert blocked.headers["location"] == "/admin/login/code"
     assert wrong.status_code == 400
     assert right.headers["location"] == "/admin/"
-    assert web.get("/admin/").status_code == 200
+    assert replayed.status_code == 400  # one code, one use
     with database(web) as db:
         stored = db.exec(select(User.totp_secret)).one()
     assert stored and secret not in stored
