@@ -15,10 +15,12 @@ from sqlalchemy import Engine
 from sqlmodel import Session, select
 
 from app.admin.access import COOKIE
+from app.admin.settings_store import EDITORS_NEED_TWO_FACTOR, set_flag
 from app.models import User
 from app.security import DataCipher
 from app.settings import Settings
 from tests.admin_helpers import (
+    CONFIRM,
     NOON,
     PASSWORD,
     add_team,
@@ -204,7 +206,7 @@ def test_a_new_temporary_password_ends_their_sessions_and_must_be_changed(web: T
 
     web.post(
         f"/admin/users/{user_id}/password",
-        data={"password": "a fresh temporary one", "csrf_token": csrf},
+        data={"password": "a fresh temporary one", "csrf_token": csrf, **CONFIRM},
     )
 
     assert is_signed_out(ben.get("/admin/"))
@@ -287,7 +289,10 @@ def test_a_wrong_set_up_code_leaves_the_second_factor_off(web: TestClient) -> No
 
 
 def test_removing_the_second_factor_needs_the_current_password(web: TestClient) -> None:
-    signed_in(web, "ana@example.org")
+    signed_in(web, "ed@example.org", "editor")
+    with database(web) as db:  # an admin let editors go without a second factor
+        set_flag(db, EDITORS_NEED_TWO_FACTOR, False)
+        db.commit()
     turn_on_two_factor(web)
     csrf = token_from(web)
 
