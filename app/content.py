@@ -48,6 +48,8 @@ class Language:
     code: str
     name: str
     dir: str
+    # Words a young person may text to ask for a callback, answered in this language.
+    keywords: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -245,7 +247,13 @@ def load_languages(content_dir: Path, problems: list[Problem]) -> dict[str, Lang
         if entry["dir"] not in ("ltr", "rtl") or not SLUG_PATTERN.match(str(entry["code"])):
             problems.append(Problem(str(path), f"bad code or dir for language {entry['code']}"))
             continue
-        languages[entry["code"]] = Language(entry["code"], entry["name"], entry["dir"])
+        keywords = entry.get("keywords") or []
+        if not isinstance(keywords, list) or not all(isinstance(k, str) for k in keywords):
+            problems.append(Problem(str(path), f"keywords of {entry['code']} must be a list"))
+            keywords = []
+        languages[entry["code"]] = Language(
+            entry["code"], entry["name"], entry["dir"], tuple(keywords)
+        )
     if SOURCE_LANGUAGE not in languages:
         problems.append(Problem(str(path), "English (en) must be in the language list"))
         languages[SOURCE_LANGUAGE] = Language(SOURCE_LANGUAGE, "English", "ltr")

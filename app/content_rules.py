@@ -24,6 +24,7 @@ from app.content import (
     Page,
     Problem,
 )
+from app.sms.keywords import keyword_problems
 
 REQUIRED_KEYS = {
     CARD: ("title", "description", "reviewed"),
@@ -47,6 +48,10 @@ def check_content(content: Content) -> list[Problem]:
             problems.append(Problem(path, "required page is missing"))
     if not set(english) - {*SPECIAL_PAGES, *STATEMENT_PAGES}:
         problems.append(Problem(f"content/pages/{SOURCE_LANGUAGE}", "there are no topic pages"))
+    languages_file = str(content.directory / "languages.yaml")
+    problems.extend(
+        Problem(languages_file, message) for message in keyword_problems(content.languages.values())
+    )
     linkable = {"", "./", *english, *APP_ROUTES} - {HELP_NOW}
     need_codes = _need_codes(content)
     for page in content.pages.values():

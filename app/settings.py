@@ -65,8 +65,10 @@ class Settings(BaseSettings):
     )
     callback_mobile_only: bool = True
     callback_overdue_hours: int = Field(default=24, ge=1, le=24 * 14)
-    sms_keywords: str = "HELP,CALL"
+    # Texts per hour: team alerts have their own budget, so a flood of requests (and their
+    # confirmations) can never hold back an alert. Callback keywords are in content/languages.yaml.
     sms_hourly_cap: int = Field(default=200, ge=1)
+    sms_alert_hourly_cap: int = Field(default=100, ge=1)
     retention_closed_days: int = Field(default=30, ge=1)
     retention_open_days: int = Field(default=90, ge=1)
     sender_in_serve: bool = True
@@ -144,10 +146,6 @@ class Settings(BaseSettings):
     @property
     def callback_country_list(self) -> list[str]:
         return [code.strip().upper() for code in self.callback_countries.split(",") if code.strip()]
-
-    @property
-    def sms_keyword_list(self) -> list[str]:
-        return [word.strip().upper() for word in self.sms_keywords.split(",") if word.strip()]
 
 
 def weak_secret(value: str) -> bool:

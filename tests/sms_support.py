@@ -28,6 +28,7 @@ FROM_NUMBER = "+447700900000"
 YOUNG_PERSON = "+447700900123"  # Ofcom's drama range: never a real phone
 DUTY_1 = "+447700900001"
 DUTY_2 = "+447700900002"
+DUTY_3 = "+447700900003"
 BASE_URL = "https://card.example.org"
 STATUS_CALLBACK = BASE_URL + "/webhooks/twilio/status"
 NOW = datetime(2026, 11, 25, 14, 0, tzinfo=UTC)  # a Wednesday afternoon
@@ -67,8 +68,26 @@ def make_sender(engine: Engine, settings: Settings, **changes: object) -> Sender
 
 
 def add_fallback_team(engine: Engine, *duty_phones: str) -> int:
+    return add_team(engine, "Duty team", *duty_phones, is_fallback=True)
+
+
+def add_team(
+    engine: Engine,
+    name: str,
+    *duty_phones: str,
+    areas: str = "",
+    is_fallback: bool = False,
+    works_byday: str = "MO,TU,WE,TH,FR",
+) -> int:
+    """A team (working 9:00 to 17:00 London time on `works_byday`); returns its id."""
     with Session(engine) as db:
-        team = Team(name="Duty team", is_fallback=True, duty_phones=",".join(duty_phones))
+        team = Team(
+            name=name,
+            areas=areas,
+            is_fallback=is_fallback,
+            duty_phones=",".join(duty_phones),
+            works_byday=works_byday,
+        )
         db.add(team)
         db.commit()
         assert team.id is not None
@@ -76,7 +95,12 @@ def add_fallback_team(engine: Engine, *duty_phones: str) -> int:
 
 
 def request_callback(
-    engine: Engine, settings: Settings, text_ok: bool = True, phone: str = YOUNG_PERSON
+    engine: Engine,
+    settings: Settings,
+    text_ok: bool = True,
+    phone: str = YOUNG_PERSON,
+    area: str | None = None,
+    now: datetime = NOW,
 ) -> str:
     """A callback request as the web form makes it; returns its reference."""
     details = CallbackDetails(
@@ -84,14 +108,14 @@ def request_callback(
         name="Sam",
         best_time="any",
         need=None,
-        area=None,
+        area=area,
         lang="en",
         call_lang="en",
         text_ok=text_ok,
         say_who=False,
     )
     stored = create_callback(
-        engine, [], details, Keys.of(settings), NOW, timedelta(hours=24), BASE_URL, lambda s: s
+        engine, [], details, Keys.of(settings), now, timedelta(hours=24), BASE_URL, lambda s: s
     )
     assert isinstance(stored, Stored)
     return stored.reference

@@ -5,6 +5,7 @@ PUBLIC_BASE_URL + path and the form fields), so a signature the app accepts is o
 own library would accept too.
 """
 
+import itertools
 import re
 import xml.etree.ElementTree as ET
 from datetime import timedelta
@@ -60,8 +61,16 @@ def signed(
     return client.post(path, data=params, headers={"X-Twilio-Signature": signature})
 
 
-def text_in(client: TestClient, body: str, sender: str = YOUNG_PERSON) -> Response:
-    return signed(client, SMS, {"From": sender, "To": "+447700900000", "Body": body})
+_SIDS = itertools.count(1)
+
+
+def text_in(
+    client: TestClient, body: str, sender: str = YOUNG_PERSON, sid: str | None = None
+) -> Response:
+    """A text as Twilio delivers it; each a new message unless `sid` repeats an earlier one."""
+    sid = sid or f"SM{next(_SIDS):032x}"
+    params = {"MessageSid": sid, "From": sender, "To": "+447700900000", "Body": body}
+    return signed(client, SMS, params)
 
 
 def reply_of(response: Response) -> str | None:

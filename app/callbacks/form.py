@@ -1,5 +1,8 @@
 """The public callback form: reading what was typed into validated details, with plain errors.
 
+The safe-contact questions (voicemail, text first, who might answer, age band, about whom) are
+optional: a question skipped is stored as None, so a caseworker can tell "no" from "not asked".
+
 Abuse defences live here too: a hidden field people never fill in (bots do), a signed time stamp
 that must be a few seconds old, and limits per number and per (daily-salted, hashed) client address.
 """
@@ -9,15 +12,35 @@ import hmac
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from typing import TypeVar
 
 from app.callbacks.phones import PhoneNumberError, normalise_mobile
 from app.callbacks.requests import BEST_TIMES, CallbackDetails
 from app.directory.search import postcode_district
 
+# Optional questions: the answers a form may send and what is stored for each.
+YES_NO = {"yes": True, "no": False}
+# "Not sure" is stored as True: the caseworker must plan for someone else picking up, so the
+# safe reading of "not sure" is the same as "yes" (the column holds only yes or no).
+OTHERS_MAY_ANSWER = {"yes": True, "not-sure": True, "no": False}
+AGE_BANDS = ("under-13", "13-15", "16-17", "18-24", "not-said")
+ABOUT = ("me", "someone-else")
 MIN_FILL_SECONDS = 3
 MAX_FORM_AGE_SECONDS = 6 * 3600
 NAME_MAX = 40
 Gettext = Callable[[str], str]
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class SafeContact:
+    """The optional answers about contacting someone safely; None for a question skipped."""
+
+    voicemail_ok: bool | None
+    text_first: bool | None
+    others_may_answer: bool | None
+    age_band: str | None
+    about: str | None
 
 
 @dataclass(frozen=True)
@@ -104,6 +127,7 @@ def read_form(
         if value not in ("yes", "no"):
             errors.append((f"{field}-yes", message))
         choices[field] = value == "yes"
+    safe = _read_safe_contact(form, errors, _)
     if errors:
         return FormResult(None, errors)
     details = CallbackDetails(
@@ -116,5 +140,79 @@ def read_form(
         call_lang=call_lang,
         text_ok=choices["text_ok"],
         say_who=choices["say_who"],
+        voicemail_ok=safe.voicemail_ok,
+        text_first=safe.text_first,
+        others_may_answer=safe.others_may_answer,
+        age_band=safe.age_band,
+        about=safe.about,
     )
     return FormResult(details, [])
+
+
+def _choice(
+    form: Mapping[str, str],
+    field: str,
+    allowed: Mapping[str, T],
+    message: str,
+    errors: list[tuple[str, str]],
+) -> T | None:
+    """An optional radio answer: None when skipped, an error (named after the first choice, the
+    id the error summary links to) when it is not one of the choices."""
+    value = form.get(field, "")
+    if not value:
+        return None
+    if value not in allowed:
+        errors.append((f"{field}-{next(iter(allowed))}", message))
+        return None
+    return allowed[value]
+
+
+def _read_safe_contact(
+    form: Mapping[str, str], errors: list[tuple[str, str]], _: Gettext
+) -> SafeContact:
+    """The optional safe-contact answers, adding an error for each one that is not a choice."""
+    text_first = _choice(
+        form,
+        "text_first",
+        YES_NO,
+        _("Choose yes or no for a text before we call, or skip this question"),
+        errors,
+    )
+    # A text before the call would reach a phone they told us is not safe to text.
+    if text_first and form.get("text_ok") == "no":
+        message = _(
+            "You said it is not safe to text you, so we cannot text before we call. "
+            "Choose No here, or change your answer about texting."
+        )
+        errors.append(("text_first-yes", message))
+    return SafeContact(
+        voicemail_ok=_choice(
+            form,
+            "voicemail_ok",
+            YES_NO,
+            _("Choose yes or no for a voicemail, or skip this question"),
+            errors,
+        ),
+        text_first=text_first,
+        others_may_answer=_choice(
+            form,
+            "others_may_answer",
+            OTHERS_MAY_ANSWER,
+            _("Choose yes, no or not sure, or skip this question"),
+            errors,
+        ),
+        age_band=_choice(
+            form,
+            "age_band",
+            {band: band for band in AGE_BANDS},
+            _("Choose your age from the list, or skip this question"),
+            errors,
+        ),
+        about=_choice(
+            form,
+            "about",
+            {about: about for about in ABOUT},
+            _("Choose if this is about you or someone else, or skip this question"),
+            errors,
+        ),
+    )

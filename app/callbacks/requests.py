@@ -18,8 +18,7 @@ from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, select
 
-from app.callbacks.phones import duty_numbers
-from app.callbacks.routing import choose_team
+from app.callbacks.routing import choose_team, first_alert
 from app.database import in_transaction
 from app.directory.hours import LONDON
 from app.models import TEAM_ALERT, CallbackRequest, OptOut, OutboundSms
@@ -68,10 +67,15 @@ def is_opted_out(db: Session, hashed: str) -> bool:
     return row is not None and row.opted_out
 
 
-def team_alert(reference: str, due_at: datetime, base_url: str) -> str:
+def team_alert(reference: str, due_at: datetime, base_url: str, unclaimed: bool = False) -> str:
+    """To a duty phone: the reference and a link, never the young person's number or words.
+
+    `unclaimed`: an escalation, nobody has claimed the request yet.
+    """
     due = due_at.astimezone(LONDON)
+    note = " (not yet claimed)" if unclaimed else ""
     return (
-        f"New callback request {reference}, due by {due:%H:%M %a %d %b}: "
+        f"New callback request {reference}{note}, due by {due:%H:%M %a %d %b}: "
         f"{base_url}/admin/callbacks/{reference}"
     )
 
@@ -219,6 +223,7 @@ def store_callback(
     """
     sealed = sealed or seal(details, keys)
     route = choose_team(db, details.area, details.need)
+    told = first_alert(route, now)  # who is alerted now, and when escalation is due
     due_at = now + overdue_after
     values = {
         "team_id": route.team_id,
@@ -241,6 +246,8 @@ def store_callback(
         "status": "new",
         "due_at": due_at,
         "created_at": now,
+        "escalations": told.escalations,
+        "escalate_at": told.escalate_at,
     }
     statement = _INSERT_REQUEST["postgresql" if db.dialect.name == "postgresql" else "sqlite"]
     for _attempt in range(10):
@@ -251,7 +258,7 @@ def store_callback(
     else:
         raise RuntimeError("could not find a free reference")
     texts = []
-    for number in duty_numbers(route.duty_phones)[:1]:
+    for number in told.numbers:
         alert = team_alert(reference, due_at, base_url)
         encrypted = keys.cipher.encrypt(number)
         texts.append(Text(encrypted, phone_hash(keys, number), alert, TEAM_ALERT))
@@ -278,6 +285,7 @@ def create_callback(
     translate: Gettext,
     confirm_by_text: bool = True,
     sealed: Sealed | None = None,
+    before: Callable[[Connection], None] | None = None,
 ) -> Stored | Limit:
     """Count the limits in order and, if none is passed, store the request: one transaction.
 
@@ -287,11 +295,14 @@ def create_callback(
     hold across app instances; each count locks its row until the commit, so concurrent posts
     for one number queue and a fourth can never slip through. Nothing is stored, and no limit
     used up, if any step fails. `confirm_by_text=False` when the confirmation goes another way
-    (the reply to an inbound text).
+    (the reply to an inbound text). `before` runs first in the same transaction (an inbound text
+    notes its id, so a replay creates nothing); if it raises, nothing at all is stored.
     """
     sealed = sealed or seal(details, keys)
 
     def work(db: Connection) -> Stored | Limit:
+        if before is not None:
+            before(db)
         opened: list[Limit] = []  # hits that started a new window: older windows can go
         for rule in limits:
             hits = count_hit(db, rule, now)

@@ -4,7 +4,8 @@ Closed requests lose their number and name `retention_closed_days` after closing
 closed lose them `retention_open_days` after they were made. The texts' recipient numbers and the
 caseworkers' notes go too, and so do the texts' keyed hashes of the number: a hash, kept, would
 still link the request to its number for anyone who hashes every UK mobile. (The opt-out table
-keeps its own hash: STOP must go on working.)
+keeps its own hash: STOP must go on working.) Handled inbound texts' ids are kept `INBOUND_KEEP`
+(long enough to ignore a replayed webhook).
 """
 
 from datetime import datetime, timedelta
@@ -12,10 +13,11 @@ from datetime import datetime, timedelta
 from sqlalchemy import and_, or_, update
 from sqlmodel import Session, col, delete, select
 
-from app.models import CallbackActivity, CallbackRequest, OutboundSms, RateLimitHit
+from app.models import CallbackActivity, CallbackRequest, InboundSms, OutboundSms, RateLimitHit
 
 RATE_LIMIT_KEEP = timedelta(days=2)
 WIPED_HASH = "wiped"  # what a wiped text's to_hash becomes: the same for all, so it links nothing
+INBOUND_KEEP = timedelta(days=7)
 
 
 def wipe_expired(db: Session, now: datetime, closed_days: int, open_days: int) -> int:
@@ -48,4 +50,5 @@ def wipe_expired(db: Session, now: datetime, closed_days: int, open_days: int) -
             .values(note_encrypted=None)
         )
     db.execute(delete(RateLimitHit).where(col(RateLimitHit.window_start) < now - RATE_LIMIT_KEEP))
+    db.execute(delete(InboundSms).where(col(InboundSms.received_at) < now - INBOUND_KEEP))
     return len(ids)

@@ -1,17 +1,27 @@
-"""Which youth team gets a callback request, and when that team is next at work."""
+"""Which youth team gets a callback request, whose duty phone is told first, and team hours.
 
-import uuid
+The first alert goes to the team's first duty phone; a team with no duty phone has the fallback
+team's told at once instead. Later steps, while nobody claims the request, are in
+app/callbacks/escalation.py; `CallbackRequest.escalations` says which step was last taken.
+"""
+
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from sqlalchemy import Connection, select
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-from app.directory.hours import OpeningState, opening_state
-from app.models import Schedule, Team
+from app.callbacks.phones import duty_numbers
+from app.directory.hours import Hours, OpeningState, opening_state
+from app.models import Team
 
 FALLBACK_TEAM_NAME = "Duty team"
+# Escalation steps (`CallbackRequest.escalations`): the step last taken.
+TEAM_FIRST, TEAM_NEXT, FALLBACK = 0, 1, 2
+# How long a request may wait unclaimed in working time before the next step.
+ESCALATE_AFTER = timedelta(hours=1)
 
 
 def _codes(text: str) -> set[str]:
@@ -20,15 +30,34 @@ def _codes(text: str) -> set[str]:
 
 @dataclass(frozen=True)
 class Route:
-    """The team a request goes to, and its duty phones (E.164, comma-separated)."""
+    """The team a request goes to, its duty phones (E.164, comma-separated) and working hours,
+    and the fallback team's duty phones (empty when the request goes to the fallback team)."""
 
     team_id: int
     duty_phones: str
+    hours: Hours
+    fallback_phones: str = ""
+
+
+@dataclass(frozen=True)
+class FirstAlert:
+    """Who is told of a new request at once (at most one number), and the escalation it starts."""
+
+    numbers: list[str]
+    escalations: int
+    escalate_at: datetime | None
 
 
 _TEAM = Team.__table__  # type: ignore[attr-defined]
 _TEAMS = select(
-    _TEAM.c.id, _TEAM.c.areas, _TEAM.c.needs, _TEAM.c.duty_phones, _TEAM.c.is_fallback
+    _TEAM.c.id,
+    _TEAM.c.areas,
+    _TEAM.c.needs,
+    _TEAM.c.duty_phones,
+    _TEAM.c.is_fallback,
+    _TEAM.c.works_byday,
+    _TEAM.c.works_from,
+    _TEAM.c.works_until,
 ).order_by(_TEAM.c.id)
 
 
@@ -43,19 +72,48 @@ def choose_team(db: Connection, area: str | None, need: str | None) -> Route:
     scored: list[tuple[int, int, Route]] = []
     fallback: Route | None = None
     for team in teams:
+        route = Route(team.id, team.duty_phones, _hours(team))
         if team.is_fallback:
-            fallback = fallback or Route(team.id, team.duty_phones)
+            fallback = fallback or route
             continue
         areas, needs = _codes(team.areas), _codes(team.needs)
         area_fits = area in areas if area else False
         need_fits = (need in needs) if need else False
         if area_fits and (need_fits or not needs):
-            scored.append((0 if need_fits else 1, team.id, Route(team.id, team.duty_phones)))
+            scored.append((0 if need_fits else 1, team.id, route))
         elif area_fits:
-            scored.append((2, team.id, Route(team.id, team.duty_phones)))
+            scored.append((2, team.id, route))
     if scored:
-        return min(scored, key=lambda item: (item[0], item[1]))[2]
+        best = min(scored, key=lambda item: (item[0], item[1]))[2]
+        fallback_phones = fallback.duty_phones if fallback else ""
+        return Route(best.team_id, best.duty_phones, best.hours, fallback_phones)
     return fallback or _create_fallback_team(db)
+
+
+def _hours(team: Any) -> Hours:
+    """A team's working hours, from a Team or a row of the team table."""
+    return Hours(team.works_byday, team.works_from, team.works_until)
+
+
+def first_alert(route: Route, now: datetime) -> FirstAlert:
+    """The team's first duty phone, its escalation due an hour into the team's working time.
+
+    A team without a duty phone: the fallback team's first duty phone is told at once and the
+    escalation starts (and ends) at the fallback step. No duty phone anywhere: nobody is told
+    (the admin dashboard shows such a request).
+    """
+    numbers = duty_numbers(route.duty_phones)
+    if numbers:
+        return FirstAlert(numbers[:1], TEAM_FIRST, first_escalation(route.hours, now))
+    return FirstAlert(duty_numbers(route.fallback_phones)[:1], FALLBACK, None)
+
+
+def first_escalation(hours: Hours, arrived: datetime) -> datetime:
+    """An hour after arriving if the team is at work then, else an hour after it next opens."""
+    state = opening_state([hours], arrived)
+    if state.open_now or state.next_open is None:  # no working hours at all: do not wait for ever
+        return arrived + ESCALATE_AFTER
+    return state.next_open.astimezone(UTC) + ESCALATE_AFTER
 
 
 def _create_fallback_team(db: Connection) -> Route:
@@ -69,21 +127,12 @@ def _create_fallback_team(db: Connection) -> Route:
         insert(_TEAM)
         .values(name=FALLBACK_TEAM_NAME, is_fallback=True)
         .on_conflict_do_nothing(index_elements=["name"])
-        .returning(_TEAM.c.id, _TEAM.c.duty_phones)
+        .returning(*_TEAMS.selected_columns)
     ).first()
     if created is None:
-        created = db.execute(
-            select(_TEAM.c.id, _TEAM.c.duty_phones).where(_TEAM.c.name == FALLBACK_TEAM_NAME)
-        ).one()
-    return Route(created.id, created.duty_phones)
+        created = db.execute(_TEAMS.where(_TEAM.c.name == FALLBACK_TEAM_NAME)).one()
+    return Route(created.id, created.duty_phones, _hours(created))
 
 
 def team_availability(team: Team, now: datetime) -> OpeningState:
-    hours = Schedule(
-        id=uuid.uuid4(),
-        service_id=uuid.uuid4(),
-        byday=team.works_byday,
-        opens_at=team.works_from,
-        closes_at=team.works_until,
-    )
-    return opening_state([hours], now)
+    return opening_state([_hours(team)], now)

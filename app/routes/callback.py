@@ -1,17 +1,22 @@
-"""The public "call or text me back" form, its submission and the confirmation page."""
+"""The public "call or text me back" form, its submission and the confirmation page.
+
+The confirmation page is found by the request's reference alone (the public site sets no cookies),
+so it says nothing personal, and only for a day after the request: a random six-character
+reference is hard to guess, and the few made in one day are even harder to hit.
+"""
 
 from datetime import UTC, datetime, timedelta
 
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import Engine
+from sqlmodel import Session, select
 from starlette.concurrency import run_in_threadpool
 
 from app.callbacks.form import form_token, read_form
 from app.callbacks.requests import create_callback, find_by_reference, number_limit, seal
-from app.callbacks.routing import team_availability
+from app.callbacks.timing import back_at_work, before_sending, promise, shown_number, working_hours
 from app.context import AppContext, ContextDep, EngineDep, NowDep, PublicRendererDep, SessionDep
-from app.directory.hours import describe_state
 from app.directory.present import needs_in
 from app.models import Team
 from app.pages import Renderer
@@ -20,18 +25,21 @@ from app.rate_limit import Limit, bucket_key, client_key
 router = APIRouter()
 NO_STORE = {"Cache-Control": "no-store"}
 PER_CLIENT = (10, timedelta(hours=1))
+CONFIRMATION_SHOWN_FOR = timedelta(days=1)
 
 
 def _form_page(
     context: AppContext,
+    db: Session,
     now: datetime,
     lang: str,
     values: dict[str, str],
     errors: list[tuple[str, str]],
     status: int = 200,
 ) -> Response:
-    settings = context.settings
-    html = context.renderer.render(
+    settings, renderer = context.settings, context.renderer
+    before = before_sending(db.exec(select(Team)).all())
+    html = renderer.render(
         lang,
         "callback.html",
         "callback",
@@ -41,15 +49,17 @@ def _form_page(
         started=form_token(context.keys.hash_secret, now.timestamp()),
         closed_days=settings.retention_closed_days,
         open_days=settings.retention_open_days,
+        team_hours=working_hours(before.hours_of, lang, renderer.gettext[lang]),
+        calls_from=shown_number(before.calls_from) if before.calls_from else None,
     )
     return HTMLResponse(html, status_code=status, headers=NO_STORE)
 
 
 @router.get("/{lang}/callback", include_in_schema=False)
 def callback_form(
-    lang: str, renderer: PublicRendererDep, context: ContextDep, now: NowDep
+    lang: str, renderer: PublicRendererDep, context: ContextDep, db: SessionDep, now: NowDep
 ) -> Response:
-    return _form_page(context, now, lang, {"call_lang": lang}, [])
+    return _form_page(context, db, now, lang, {"call_lang": lang}, [])
 
 
 @router.post("/{lang}/callback", include_in_schema=False)
@@ -93,7 +103,7 @@ def _submit(
     )
     values = {key: value for key, value in form.items() if key not in ("started", "website")}
     if result.details is None:
-        return _form_page(context, now, lang, values, result.errors, 400)
+        return _answer_again(context, engine, now, lang, values, result.errors, 400)
     sealed = seal(result.details, keys)
     # The form's signed start token is good for one request: a replayed post is refused.
     token = form.get("started", "")
@@ -117,17 +127,31 @@ def _submit(
     )
     if outcome is limits[0]:
         message = _("This form was open too long. Please check your answers and send it again.")
-        return _form_page(context, now, lang, values, [("phone", message)], 400)
+        return _answer_again(context, engine, now, lang, values, [("phone", message)], 400)
     if outcome is limits[1]:
         message = _("You have sent a lot of requests. Please try again in an hour.")
-        return _form_page(context, now, lang, values, [("phone", message)], 429)
+        return _answer_again(context, engine, now, lang, values, [("phone", message)], 429)
     if isinstance(outcome, Limit):
         message = _("We already have requests from this number. A youth worker will be in touch.")
-        return _form_page(context, now, lang, values, [("phone", message)], 429)
+        return _answer_again(context, engine, now, lang, values, [("phone", message)], 429)
     reference = outcome.reference
     return RedirectResponse(
         f"/{lang}/callback/sent?ref={reference}", status_code=303, headers=NO_STORE
     )
+
+
+def _answer_again(
+    context: AppContext,
+    engine: Engine,
+    now: datetime,
+    lang: str,
+    values: dict[str, str],
+    errors: list[tuple[str, str]],
+    status: int,
+) -> Response:
+    """The form again, every answer kept, with what to change."""
+    with Session(engine) as db:
+        return _form_page(context, db, now, lang, values, errors, status)
 
 
 @router.get("/{lang}/callback/sent", include_in_schema=False)
@@ -135,15 +159,20 @@ def callback_sent(
     lang: str, renderer: PublicRendererDep, db: SessionDep, now: NowDep, ref: str = ""
 ) -> Response:
     callback = find_by_reference(db, ref[:8]) if ref else None
-    if callback is None:
+    if callback is None or now - callback.created_at > CONFIRMATION_SHOWN_FOR:
         raise HTTPException(status_code=404)
     team = db.get(Team, callback.team_id)
-    when = None
-    if team is not None:
-        state = team_availability(team, now)
-        if not state.open_now:
-            when = describe_state(state, now, lang, renderer.gettext[lang])
+    _ = renderer.gettext[lang]
+    calls_from = team.calls_from.strip() if team is not None else ""
     html = renderer.render(
-        lang, "callback_sent.html", "callback", reference=callback.reference, team_away=when
+        lang,
+        "callback_sent.html",
+        f"callback/sent?ref={callback.reference}",
+        reference=callback.reference,
+        promise=promise(team, callback.due_at, now, lang, _),
+        team_away=back_at_work(team, now, lang, _),
+        text_first=bool(callback.text_first and callback.text_ok),
+        text_ok=callback.text_ok,
+        calls_from=shown_number(calls_from) if calls_from else None,
     )
     return HTMLResponse(html, headers=NO_STORE)

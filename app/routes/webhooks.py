@@ -3,15 +3,20 @@
 Both check `X-Twilio-Signature` against PUBLIC_BASE_URL + path with the account's auth token and
 answer 403 otherwise; there is no switch to turn the check off. They answer quickly (no provider
 calls: replies go back as TwiML) and never log the number or what the message said.
+
+A text is handled once: its `MessageSid` is noted with what it causes (app/sms/inbound.py), and a
+second delivery gets an empty answer. A reply is in the keyword's language, else in that of the
+number's last request, else English (words: app/sms/replies.py).
 """
 
 import logging
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Annotated
 
 import phonenumbers
 from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import Response
+from sqlalchemy import Engine
 from sqlmodel import Session
 from starlette.datastructures import FormData
 from twilio.request_validator import RequestValidator
@@ -26,18 +31,21 @@ from app.callbacks.requests import (
     number_limit,
     phone_hash,
 )
-from app.context import ContextDep, EngineDep, KeysDep, NowDep, SettingsDep
+from app.callbacks.routing import team_availability
+from app.content import SOURCE_LANGUAGE
+from app.context import AppContext, ContextDep, EngineDep, KeysDep, NowDep, SettingsDep
+from app.directory.hours import OpeningState
+from app.models import Team
 from app.rate_limit import Limit
+from app.sms import replies
 from app.sms.delivery import apply_status, set_opt_out
+from app.sms.inbound import AlreadyHandledError, last_request, record_inbound
+from app.sms.keywords import OPT_OUT_WORDS, OPT_WORDS, keyword_language, normalise
 
 log = logging.getLogger(__name__)
 router = APIRouter(prefix="/webhooks/twilio")
 
-# Twilio's standard opt-out and opt-in words; the whole message must be the word.
-OPT_OUT_WORDS = {"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT"}
-OPT_IN_WORDS = {"START", "YES", "UNSTOP"}
 MAX_FORM_BYTES = 64 * 1024  # Twilio's forms are a few hundred bytes
-REPLY_LANG = "en"
 
 
 async def signed_form(request: Request, settings: SettingsDep) -> FormData:
@@ -78,30 +86,63 @@ def _e164(raw: str) -> str:
 
 @router.post("/sms", include_in_schema=False)
 def inbound_sms(form: SignedForm, context: ContextDep, engine: EngineDep, now: NowDep) -> Response:
-    settings, keys = context.settings, context.keys
-    # The catalog compiled at start-up for the public pages serves the replies too.
-    _ = context.renderer.plain_gettext[REPLY_LANG]
-    word = str(form.get("Body") or "").strip().strip(".!").strip().upper()
-    number = _e164(str(form.get("From") or ""))
-    hashed = phone_hash(keys, number)
-    if word in OPT_OUT_WORDS or word in OPT_IN_WORDS:
-        with Session(engine) as db:
-            set_opt_out(db, hashed, word in OPT_OUT_WORDS, now)
-            db.commit()
-        log.info("Inbound SMS: %s", "opt-out" if word in OPT_OUT_WORDS else "opt-in")
+    sid = str(form.get("MessageSid") or "")
+    if not sid:  # Twilio always sends one: without it a replay could not be told apart
+        log.info("Inbound SMS: no MessageSid, ignored")
         return _twiml(None)
+    word = normalise(str(form.get("Body") or ""))
+    number = _e164(str(form.get("From") or ""))
+    hashed = phone_hash(context.keys, number)
+    try:
+        if word in OPT_WORDS:
+            # No reply: Twilio answers STOP and START itself, and blocks texts after a STOP.
+            with Session(engine) as db:
+                record_inbound(db, sid, now)
+                set_opt_out(db, hashed, word in OPT_OUT_WORDS, now)
+                db.commit()
+            log.info("Inbound SMS: %s", "opt-out" if word in OPT_OUT_WORDS else "opt-in")
+            return _twiml(None)
+        with Session(engine) as db:
+            opted_out = is_opted_out(db, hashed)
+            last = last_request(db, hashed)
+        keyword_lang = keyword_language(context.content.languages.values(), word)
+        lang = keyword_lang or (last.lang if last else SOURCE_LANGUAGE)
+        if lang not in context.content.languages:  # a language since taken off the list
+            lang = SOURCE_LANGUAGE
+        if keyword_lang:
+            last_team = last.team_id if last else None
+            text = _ask_for_callback(context, engine, number, lang, last_team, sid, now)
+        else:
+            log.info("Inbound SMS: other text")
+            text = _other_text(context, engine, lang, sid, now)
+    except AlreadyHandledError:
+        log.info("Inbound SMS: already handled, ignored")
+        return _twiml(None)
+    # Nothing, not even a reply, goes to a number that said STOP.
+    return _twiml(None if opted_out else text)
+
+
+def _other_text(context: AppContext, engine: Engine, lang: str, sid: str, now: datetime) -> str:
+    """Note the text as handled; the reply points to the card and help now."""
     with Session(engine) as db:
-        opted_out = is_opted_out(db, hashed)
+        record_inbound(db, sid, now)
+        db.commit()
+    _ = context.renderer.plain_gettext[lang]
+    return replies.other_text(context.settings.public_base_url, lang, _)
 
-    def reply(text: str) -> Response:
-        # Nothing, not even a reply, goes to a number that said STOP.
-        return _twiml(None if opted_out else text)
 
-    help_now = _("In danger call 999. Childline 0800 1111 (free).")
-    card_reply = f"{settings.public_base_url}/{REPLY_LANG}/ {help_now}"
-    if word not in settings.sms_keyword_list:
-        log.info("Inbound SMS: other text")
-        return reply(card_reply)
+def _ask_for_callback(
+    context: AppContext,
+    engine: Engine,
+    number: str,
+    lang: str,
+    last_team_id: int | None,
+    sid: str,
+    now: datetime,
+) -> str:
+    """Store a callback request for the number, if it can be called back; the reply."""
+    settings, keys = context.settings, context.keys
+    _ = context.renderer.plain_gettext[lang]
     try:
         phone = normalise_mobile(
             number,
@@ -111,11 +152,11 @@ def inbound_sms(form: SignedForm, context: ContextDep, engine: EngineDep, now: N
         )
     except PhoneNumberError:  # not a number we can call back: still point them to help
         log.info("Inbound SMS: keyword from a number we cannot call back")
-        return reply(card_reply)
-    details = _sms_details(phone)
-    # One transaction, as for the web form: the per-number limit (shared with the form) counted,
-    # the request and its team alert written. The reply below is the young person's
-    # confirmation, so no confirmation text is queued.
+        return _other_text(context, engine, lang, sid, now)
+    details = _sms_details(phone, lang)
+    # One transaction, as for the web form: the text noted as handled, the per-number limit
+    # (shared with the form) counted, the request and its team alert written. The reply below
+    # is the young person's confirmation, so no confirmation text is queued.
     outcome = create_callback(
         engine,
         [number_limit(keys, phone_hash(keys, phone))],
@@ -126,25 +167,34 @@ def inbound_sms(form: SignedForm, context: ContextDep, engine: EngineDep, now: N
         settings.public_base_url,
         _,
         confirm_by_text=False,
+        before=lambda db: record_inbound(db, sid, now),
     )
     if isinstance(outcome, Limit):
         log.info("Inbound SMS: keyword over the per-number limit")
-        limited = _("We already have your request and will be in touch soon.")
-        return reply(f"{limited} {help_now}")
+        return replies.already_asked(_away(engine, last_team_id, now), lang, _)
     log.info("Inbound SMS: keyword, callback request %s", outcome.reference)
     thanks = confirmation(details, outcome.reference, settings.public_base_url, _)
-    return reply(f"{thanks} {settings.public_base_url}/{REPLY_LANG}/")
+    away = _away(engine, outcome.team_id, now)
+    return replies.request_taken(thanks, outcome.reference, away, settings.public_base_url, lang, _)
 
 
-def _sms_details(phone: str) -> CallbackDetails:
+def _away(engine: Engine, team_id: int | None, now: datetime) -> OpeningState | None:
+    """The team's hours if it is not at work now (None: at work, or no team known)."""
+    with Session(engine) as db:
+        team = db.get(Team, team_id) if team_id is not None else None
+    state = team_availability(team, now) if team is not None else None
+    return state if state is not None and not state.open_now else None
+
+
+def _sms_details(phone: str, lang: str) -> CallbackDetails:
     return CallbackDetails(
         phone=phone,
         name="",
         best_time="any",
         need=None,
         area=None,
-        lang=REPLY_LANG,
-        call_lang=REPLY_LANG,
+        lang=lang,
+        call_lang=lang,
         text_ok=True,
         say_who=False,
         source="sms",

@@ -9,8 +9,10 @@ is a conditional UPDATE that only one sender can win.
 A sender asked to stop hands the texts of its batch it never started back at once (`release`)
 rather than leaving them in "sending" for the stuck sweep.
 
-A global hourly cap stops sending (texts stay queued) when too many went out in the last hour,
-and sets the `sms_paused_until` app setting for the admin dashboard (`pause`, `resume`).
+Two hourly caps stop sending (texts stay queued) when too many went out in the last hour: one
+for team alerts, one for every other text (confirmations), so a flood of fake requests can never
+use up the alerts' budget. Alerts are also claimed first. A cap reached sets the
+`sms_paused_until` app setting for the admin dashboard (`pause`, `resume`).
 
 The sender that runs these steps, one batch at a time, is `Sender` in app/sms/sender.py. Nothing
 here commits: the sender commits each step, and always commits its claims before calling the
@@ -27,7 +29,7 @@ from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col, select, update
 
-from app.models import AppSetting, OptOut, OutboundSms
+from app.models import TEAM_ALERT, AppSetting, OptOut, OutboundSms
 from app.security import Keys
 from app.sms.delivery import OPTED_OUT_CODE, fail_over_team_alert, set_opt_out
 from app.sms.providers import SendError, TransientSendError
@@ -93,17 +95,27 @@ def sweep(
     return int(given_up + requeued)
 
 
-def _counted_in_cap() -> ColumnElement[bool]:
-    """Texts handed to the provider (or being handed now): what the cap counts."""
-    return or_(col(OutboundSms.provider_sid).is_not(None), col(OutboundSms.status) == "sending")
+def _of_kind(alerts: bool | None) -> tuple[ColumnElement[bool], ...]:
+    """Team alerts (True), every other text (False) or all texts (None)."""
+    if alerts is None:
+        return ()
+    is_alert = col(OutboundSms.purpose) == TEAM_ALERT
+    return (is_alert if alerts else ~is_alert,)
 
 
-def hourly_room(db: Session, now: datetime, cap: int) -> int:
-    """How many more texts may go out before the global hourly cap is reached."""
+def _counted_in_cap(now: datetime, alerts: bool) -> tuple[ColumnElement[bool], ...]:
+    """Texts of a kind handed to the provider (or being handed now) in the last hour."""
+    return (
+        col(OutboundSms.claimed_at) > now - CAP_WINDOW,
+        or_(col(OutboundSms.provider_sid).is_not(None), col(OutboundSms.status) == "sending"),
+        *_of_kind(alerts),
+    )
+
+
+def hourly_room(db: Session, now: datetime, cap: int, alerts: bool = False) -> int:
+    """How many more texts of a kind (team alerts, or the rest) may go out this hour."""
     sent = db.exec(
-        select(func.count())
-        .select_from(OutboundSms)
-        .where(col(OutboundSms.claimed_at) > now - CAP_WINDOW, _counted_in_cap())
+        select(func.count()).select_from(OutboundSms).where(*_counted_in_cap(now, alerts))
     ).one()
     return cap - int(sent)
 
@@ -117,15 +129,15 @@ def paused_until(db: Session, now: datetime) -> datetime | None:
     return until if until > now else None
 
 
-def pause(db: Session, now: datetime) -> None:
+def pause(db: Session, now: datetime, alerts: bool = False) -> None:
+    """Tell the admins a cap is reached (`alerts`: the team alerts' cap), until when."""
     oldest = db.exec(
-        select(func.min(OutboundSms.claimed_at)).where(
-            col(OutboundSms.claimed_at) > now - CAP_WINDOW, _counted_in_cap()
-        )
+        select(func.min(OutboundSms.claimed_at)).where(*_counted_in_cap(now, alerts))
     ).one()
     until = oldest + CAP_WINDOW if oldest else now + CAP_WINDOW
     if paused_until(db, now) is None:  # warn once per pause, not once per batch
-        log.warning("Hourly SMS cap reached: sending paused until %s", until.isoformat())
+        kind = "team alerts" if alerts else "texts other than team alerts"
+        log.warning("Hourly SMS cap reached: %s paused until %s", kind, until.isoformat())
     # An upsert: another sender may pause sending at the same moment, with the same time.
     insert = postgresql_insert if db.get_bind().dialect.name == "postgresql" else sqlite_insert
     db.exec(
@@ -144,12 +156,25 @@ def resume(db: Session) -> None:
         log.warning("Hourly SMS cap no longer reached: sending resumed")
 
 
-def claim_due(db: Session, now: datetime, limit: int) -> list[Claimed]:
-    """Claim up to `limit` due texts for this sender; texts to opted-out numbers are cancelled."""
+def claim_due(db: Session, now: datetime, limit: int, alerts: bool | None = None) -> list[Claimed]:
+    """Claim up to `limit` due texts for this sender; texts to opted-out numbers are cancelled.
+
+    `alerts`: only team alerts (True), only other texts (False), or any (None, alerts first).
+    """
+    if limit <= 0:
+        return []
     due = (
         select(OutboundSms)
-        .where(col(OutboundSms.status) == "queued", col(OutboundSms.next_attempt_at) <= now)
-        .order_by(col(OutboundSms.next_attempt_at), col(OutboundSms.id))
+        .where(
+            col(OutboundSms.status) == "queued",
+            col(OutboundSms.next_attempt_at) <= now,
+            *_of_kind(alerts),
+        )
+        .order_by(
+            col(OutboundSms.purpose) != TEAM_ALERT,
+            col(OutboundSms.next_attempt_at),
+            col(OutboundSms.id),
+        )
         .limit(limit)
     )
     if db.get_bind().dialect.name == "postgresql":

@@ -4,7 +4,9 @@
 release) one batch at a time, and is safe to run in several threads or processes at once. It
 owns their transactions: each step is committed here, and the claims before the provider is
 called, with the session closed, so a slow provider cannot hold a lock that blocks the web app.
-It also runs the retention job, at most once per `retention_every`.
+Team alerts are claimed first and counted against their own hourly cap (`alert_hourly_cap`).
+Each tick it also escalates unclaimed callback requests that are due
+(app/callbacks/escalation.py), and runs the retention job at most once per `retention_every`.
 
 A sender asked to stop (SIGTERM, app shutdown) stops between texts: the text in flight is
 finished and recorded, and the rest of its batch goes back to the queue at once (`release`)
@@ -21,7 +23,9 @@ from datetime import datetime, timedelta
 from sqlalchemy import Engine
 from sqlmodel import Session
 
+from app.callbacks.escalation import escalate_due, escalation_due
 from app.callbacks.retention import wipe_expired
+from app.database import in_transaction
 from app.models import utcnow
 from app.security import Keys
 from app.settings import Settings
@@ -68,7 +72,9 @@ class Sender:
     provider: Provider
     keys: Keys
     status_callback: str | None
-    hourly_cap: int
+    hourly_cap: int  # texts other than team alerts
+    alert_hourly_cap: int = 100
+    base_url: str = ""  # for the link in escalated team alerts
     batch_size: int = 20
     max_attempts: int = MAX_ATTEMPTS
     stuck_after: timedelta = STUCK_AFTER
@@ -89,6 +95,8 @@ class Sender:
             keys=Keys.of(settings),
             status_callback=status_callback_url(settings),
             hourly_cap=settings.sms_hourly_cap,
+            alert_hourly_cap=settings.sms_alert_hourly_cap,
+            base_url=settings.public_base_url,
             retention_days=(settings.retention_closed_days, settings.retention_open_days),
         )
 
@@ -105,6 +113,19 @@ class Sender:
             log.info("Retention: wiped the personal data of %d callback requests", wiped)
         return wiped
 
+    def escalate_if_due(self, now: datetime | None = None) -> int:
+        """Escalate unclaimed requests that are due, in one transaction; returns how many."""
+        now = now or self.clock()
+        with Session(self.engine) as db:  # a read first: an idle tick takes no write lock
+            if not escalation_due(db, now):
+                return 0
+        escalated = in_transaction(
+            self.engine, lambda db: escalate_due(db, self.keys, now, self.base_url)
+        )
+        if escalated:
+            log.info("Escalated %d unclaimed callback request(s)", escalated)
+        return escalated
+
     def run_once(
         self, now: datetime | None = None, stopping: Callable[[], bool] | None = None
     ) -> BatchReport:
@@ -118,15 +139,18 @@ class Sender:
         with Session(self.engine) as db:
             report.swept = sweep(db, now, self.stuck_after, self.max_attempts)
             db.commit()
-            room = hourly_room(db, now, self.hourly_cap)
-            if room <= 0:
-                pause(db, now)
-                db.commit()
-                report.paused = True
-                return report
-            resume(db)
+            alert_room = hourly_room(db, now, self.alert_hourly_cap, alerts=True)
+            other_room = hourly_room(db, now, self.hourly_cap, alerts=False)
+            report.paused = alert_room <= 0 or other_room <= 0
+            if report.paused:
+                pause(db, now, alerts=alert_room <= 0)
+            else:
+                resume(db)
             db.commit()
-            batch = claim_due(db, now, min(self.batch_size, room))
+            # Alerts first, so confirmations can never hold one back.
+            batch = claim_due(db, now, min(self.batch_size, alert_room), alerts=True)
+            room = min(self.batch_size - len(batch), other_room)
+            batch += claim_due(db, now, room, alerts=False)
             db.commit()  # the claims stick before any text goes to the provider
         report.claimed = len(batch)
         # The session is closed: no transaction or lock is held while the provider is called.
@@ -180,6 +204,7 @@ class Sender:
             busy = False
             try:
                 self.retain_if_due()
+                self.escalate_if_due()
                 report = self.run_once(stopping=stop.is_set)
                 busy = report.claimed >= self.batch_size
             except Exception as error:
