@@ -135,6 +135,11 @@ def has_control_characters(text: str) -> bool:
     return CONTROL_CHARACTERS.search(text) is not None
 
 
+def strip_control_characters(text: str) -> str:
+    """`text` without them: for what must not be refused (a text message to the service)."""
+    return CONTROL_CHARACTERS.sub("", text)
+
+
 class ControlCharactersError(Exception):
     """A form field or query parameter held a control character; answered 400 (see app.main)."""
 
