@@ -109,8 +109,10 @@ def _prune_statement(count: int) -> Any:
 def prune(db: Session | Connection, rules: list[Limit], now: datetime) -> None:
     """Delete the windows of these buckets that are older than `keep` (default: one window).
 
-    Only needed when a hit opened a new window (hits == 1): the cut-off only moves then.
+    Only needed when a hit opened a new window (hits == 1): the cut-off only moves then. A limit
+    with a fixed window (`start`) has no older windows: its row goes with the retention job's.
     """
+    rules = [rule for rule in rules if rule.start is None]
     if not rules:
         return
     params: dict[str, Any] = {}
