@@ -57,7 +57,7 @@ def create_user(
 ) -> User:
     email = email.strip().lower()
     team = validate_account(db, email, role, team_name)
-    problem = password_problem(password)
+    problem = password_problem(password, email)
     if problem:
         raise AccountError(problem)
     if db.exec(select(User).where(User.email == email)).first() is not None:

@@ -11,19 +11,18 @@ from urllib.parse import urlencode
 
 from fastapi import APIRouter, Form, HTTPException, Query, Request
 from fastapi.responses import Response
-from sqlmodel import Session, col, delete, select
+from sqlmodel import Session, col, select
 
 from app.admin.access import Admin, AdminPost, Staff, admin_page, redirect, saved
 from app.admin.audit import audit_actions, find_events
-from app.admin.auth import revoke_sessions
+from app.admin.auth import clear_sign_in_failures, password_confirmed, revoke_sessions
 from app.admin.roles import ROLES, Role
-from app.admin.settings_store import ADMINS_NEED_TWO_FACTOR, get_flag, set_flag
+from app.admin.settings_store import EDITORS_NEED_TWO_FACTOR, editors_need_two_factor, set_flag
 from app.admin.users import EMAIL, AccountError, create_user, reviewer_languages
 from app.content import SOURCE_LANGUAGE
 from app.context import AppContext, ContextDep, KeysDep, SessionDep
 from app.directory.hours import LONDON
-from app.models import RateLimitHit, Team, User
-from app.rate_limit import bucket_key
+from app.models import Team, User
 from app.routes import admin_account, admin_teams
 from app.security import Keys, hash_password, password_problem
 
@@ -81,11 +80,8 @@ def _account_errors(
 
 
 def _unlock(keys: Keys, db: Session, user: User) -> None:
-    """Clear failed sign-in attempts, so an admin can help a locked-out colleague at once."""
-    # The same bucket app.admin.auth.sign_in counts failures in.
-    bucket = bucket_key(keys.hash_secret, "sign-in", user.email)
-    db.execute(delete(RateLimitHit).where(col(RateLimitHit.bucket) == bucket))
-    user.locked_until = None
+    """Clear failed sign-in attempts, so an admin can help a throttled colleague at once."""
+    clear_sign_in_failures(db, keys.hash_secret, user.email)
 
 
 # Users
@@ -94,11 +90,8 @@ def _unlock(keys: Keys, db: Session, user: User) -> None:
 @router.get("/users", include_in_schema=False)
 def users_page(request: Request, db: SessionDep, staff: Admin) -> Response:
     users = list(db.exec(select(User).order_by(col(User.active).desc(), col(User.email))).all())
-    locked = {user.id for user in users if user.locked_until and user.locked_until > staff.now}
     team_names = {team.id: team.name for team in _teams(db)}
-    return admin_page(
-        request, "admin/users.html", staff, users=users, locked=locked, team_names=team_names
-    )
+    return admin_page(request, "admin/users.html", staff, users=users, team_names=team_names)
 
 
 def _user_values(db: Session, user: User) -> dict[str, str]:
@@ -155,7 +148,7 @@ def add_user(
     errors = account_errors + errors
     if not errors and db.exec(select(User).where(User.email == email)).first() is not None:
         errors.append(("email", f"There is already an account for {email}"))
-    problem = password_problem(password)
+    problem = password_problem(password, email)
     if problem:
         errors.append(("password", problem))
     if errors:
@@ -274,11 +267,17 @@ def set_temporary_password(
     keys: KeysDep,
     user_id: int,
     password: FormText = "",
+    admin_password: FormText = "",
 ) -> Response:
     user = _user_or_404(db, user_id)
-    problem = password_problem(password)
+    errors = []
+    problem = password_problem(password, user.email)
     if problem:
-        errors = [("password", problem)]
+        errors.append(("password", problem))
+    if not password_confirmed(db, keys.hash_secret, staff.user, admin_password, staff.now):
+        errors.append(("admin_password", "Enter your own password"))
+    if errors:
+        db.commit()  # a wrong guess at the admin's own password counts towards its limit
         return _user_form(request, db, staff, user, _user_values(db, user), errors, 400)
     user.password_hash = hash_password(password)
     user.must_change_password = True
@@ -290,10 +289,24 @@ def set_temporary_password(
 
 
 @router.post("/users/{user_id}/two-factor/remove", include_in_schema=False)
-def remove_user_two_factor(db: SessionDep, staff: AdminPost, user_id: int) -> Response:
-    """For a colleague who lost their phone: they sign in with their password and set up again."""
+def remove_user_two_factor(
+    request: Request,
+    db: SessionDep,
+    staff: AdminPost,
+    keys: KeysDep,
+    user_id: int,
+    admin_password_2fa: FormText = "",
+) -> Response:
+    """For a colleague who lost their phone: they sign in with their password and set up again.
+
+    The admin re-enters their own password first: a session left open must not be enough."""
     user = _user_or_404(db, user_id)
+    if not password_confirmed(db, keys.hash_secret, staff.user, admin_password_2fa, staff.now):
+        db.commit()  # the wrong guess counts towards the limit
+        errors = [("admin_password_2fa", "Enter your own password")]
+        return _user_form(request, db, staff, user, _user_values(db, user), errors, 400)
     user.totp_secret = None
+    user.totp_last_step = None
     revoke_sessions(db, user_id, staff.now, keep=staff.session.id)
     return _user_action(db, staff, user, "second factor removed", "two-factor")
 
@@ -347,25 +360,27 @@ def settings_page(request: Request, db: SessionDep, staff: Admin) -> Response:
         request,
         "admin/settings.html",
         staff,
-        admins_need_two_factor=get_flag(db, ADMINS_NEED_TWO_FACTOR),
+        editors_need_two_factor=editors_need_two_factor(db),
         saved=request.query_params.get("saved") == "1",
     )
 
 
 @router.post("/settings", include_in_schema=False)
 def save_settings(
-    db: SessionDep, staff: AdminPost, admins_need_two_factor: FormText = ""
+    db: SessionDep,
+    staff: AdminPost,
+    editors_field: Annotated[str, Form(alias=EDITORS_NEED_TWO_FACTOR, max_length=10)] = "",
 ) -> Response:
-    wanted = admins_need_two_factor == "yes"
-    if wanted != get_flag(db, ADMINS_NEED_TWO_FACTOR):
-        set_flag(db, ADMINS_NEED_TWO_FACTOR, wanted)
+    wanted = editors_field == "yes"
+    if wanted != editors_need_two_factor(db):
+        set_flag(db, EDITORS_NEED_TWO_FACTOR, wanted)
         return saved(
             db,
             staff,
             "/admin/settings?saved=1",
             "update",
             entity="setting",
-            entity_id=ADMINS_NEED_TWO_FACTOR,
-            detail="admins must use a second factor: " + ("on" if wanted else "off"),
+            entity_id=EDITORS_NEED_TWO_FACTOR,
+            detail="editors must use a second factor: " + ("on" if wanted else "off"),
         )
     return redirect("/admin/settings?saved=1")
