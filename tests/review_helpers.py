@@ -1,26 +1,16 @@
-"""Helpers for translation review tests: a reviewer, an app with pages of its own, the items of a
-page, and the forms a reviewer and an admin post."""
+"""Helpers for translation review tests: a reviewer, the items of a page, and the forms a reviewer
+and an admin post (each app has pages of its own: see tests/built_once.py)."""
 
 from fastapi.testclient import TestClient
 from httpx2 import Response
 from sqlmodel import Session
 
-from app.pages import Site
 from app.review.items import Item
 from app.review.store import all_items
 from tests.admin_helpers import add_user, database, sign_in, token_from
 from tests.app_context import context
 
 NOTICE = "This translation has not been checked by a fluent speaker yet."
-
-
-def own_pages(client: TestClient) -> None:
-    """Give the app its own copy of the pages the suite shares between apps, so what reviewers
-    change in this test is not seen by the others."""
-    ctx = context(client)
-    site = Site(ctx.site.renderer, dict(ctx.site.responses), dict(ctx.site.not_found))
-    ctx.site = site
-    client.app.site = site  # type: ignore[attr-defined]  # the PublicSite layer serving pages
 
 
 def reviewer(client: TestClient, email: str = "rukhsana@example.org", langs: str = "ur") -> str:

@@ -14,7 +14,7 @@ from app.review.store import CHANGED, CHECKED, NOT_CHECKED, ReviewState
 from app.settings import Settings
 from tests.admin_helpers import NOON, add_user, database, sign_in, token_from, web
 from tests.app_context import context, set_clock
-from tests.review_helpers import check, item, items_of, notice_in, own_pages, reviewer, suggest
+from tests.review_helpers import check, item, items_of, notice_in, reviewer, suggest
 
 __all__ = ["web"]  # fixtures
 
@@ -121,7 +121,6 @@ def test_a_suggestion_that_adds_a_link_or_changes_a_text_message_number_is_refus
 
 
 def test_checking_every_part_of_a_page_removes_its_public_notice(web: TestClient) -> None:
-    own_pages(web)
     csrf = reviewer(web)
     notice = notice_in(web, "ur")
     assert notice in web.get("/ur/your-body").text
@@ -165,7 +164,6 @@ def _approve_a_suggestion(web: TestClient, settings: Settings) -> Item:
 def test_an_approved_correction_is_on_the_public_page_at_once(
     web: TestClient, settings: Settings
 ) -> None:
-    own_pages(web)
     assert NEW_WORDS not in web.get("/ur/your-future").text
 
     section = _approve_a_suggestion(web, settings)
@@ -182,9 +180,7 @@ def test_another_instance_shows_an_approved_correction_within_the_refresh_time(
     web: TestClient, settings: Settings
 ) -> None:
     with TestClient(create_app(settings), follow_redirects=False) as other:
-        own_pages(other)
         assert NEW_WORDS not in other.get("/ur/your-future").text
-        own_pages(web)
 
         _approve_a_suggestion(web, settings)
 
