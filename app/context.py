@@ -23,6 +23,7 @@ from app.content import Content
 from app.directory.cache import PageCache, ResponseCache
 from app.directory.files import NeedsFile
 from app.directory.revision import DirectoryRevision
+from app.impact.tally import Tally
 from app.pages import CachedResponse, Renderer, Site
 from app.security import Keys
 from app.settings import Settings
@@ -60,6 +61,7 @@ class AppContext:
     api_cache: ResponseCache[CachedResponse] = field(default_factory=ResponseCache)
     clock: Clock = system_clock
     sign_in_delay: SignInDelay = field(default_factory=SignInDelay)
+    tally: Tally = field(default_factory=Tally)  # usage counts not yet stored (app/impact)
 
     @property
     def renderer(self) -> Renderer:
@@ -115,6 +117,10 @@ async def get_needs(context: ContextDep) -> NeedsFile:
     return context.needs
 
 
+async def get_tally(context: ContextDep) -> Tally:
+    return context.tally
+
+
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 EngineDep = Annotated[Engine, Depends(get_engine)]
 ClockDep = Annotated[Clock, Depends(get_clock)]
@@ -123,6 +129,7 @@ KeysDep = Annotated[Keys, Depends(get_keys)]
 RendererDep = Annotated[Renderer, Depends(get_renderer)]
 NeedsDep = Annotated[NeedsFile, Depends(get_needs)]
 SignInDelayDep = Annotated[SignInDelay, Depends(get_sign_in_delay)]
+TallyDep = Annotated[Tally, Depends(get_tally)]
 
 
 def get_session(engine: EngineDep) -> Iterator[Session]:

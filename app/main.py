@@ -1,6 +1,8 @@
 """Building the web application from settings: content, database, cached pages and routes."""
 
 import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request
 from fastapi.middleware.gzip import GZipMiddleware
@@ -11,10 +13,11 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app.admin.access import SignInNeededError, admin_error, redirect
 from app.content import SOURCE_LANGUAGE, load_content
-from app.context import AppContext
+from app.context import AppContext, context_of
 from app.database import make_engine
 from app.directory.files import read_listing_files
 from app.directory.revision import DirectoryRevision
+from app.impact.tally import flushing
 from app.pages import build_site
 from app.routes import (
     admin_auth,
@@ -23,6 +26,7 @@ from app.routes import (
     admin_listings,
     admin_people,
     admin_readiness,
+    admin_report,
     callback,
     directory,
     public,
@@ -37,6 +41,15 @@ from app.sms.worker import sender_lifespan
 
 class InvalidContentError(ConfigurationError):
     """The content files break a rule; the service will not start on them."""
+
+
+@asynccontextmanager
+async def lifespan(api: FastAPI) -> AsyncIterator[None]:
+    """The SMS sender (when on) and the usage counts' flushing run while the app does."""
+    context = context_of(api)
+    seconds = context.settings.impact_flush_seconds
+    async with sender_lifespan(api), flushing(context.tally, context.engine, seconds):
+        yield
 
 
 def create_app(settings: Settings | None = None) -> PublicSite:
@@ -55,7 +68,7 @@ def create_app(settings: Settings | None = None) -> PublicSite:
         docs_url=None,
         redoc_url=None,
         openapi_url=None,
-        lifespan=sender_lifespan,
+        lifespan=lifespan,
     )
     engine = make_engine(settings.database_url)
     api.state.context = AppContext(
@@ -116,9 +129,10 @@ def create_app(settings: Settings | None = None) -> PublicSite:
     api.include_router(admin_listings.router)
     api.include_router(admin_people.router)
     api.include_router(admin_readiness.router)
+    api.include_router(admin_report.router)
     api.include_router(open_referral_router)
     api.include_router(directory.router)
     api.include_router(callback.router)
     api.include_router(webhooks.router)
     api.include_router(public.router)
-    return PublicSite(api, site, settings.forwarded_allow_ips)
+    return PublicSite(api, site, settings.forwarded_allow_ips, context_of(api).tally)

@@ -136,6 +136,7 @@ Editor = Annotated[Staff, Depends(staff_with(Role.EDITOR))]
 EditorPost = Annotated[Staff, Depends(posting_staff_with(Role.EDITOR))]
 Caseworker = Annotated[Staff, Depends(staff_with(Role.CASEWORKER))]
 CaseworkerPost = Annotated[Staff, Depends(posting_staff_with(Role.CASEWORKER))]
+Viewer = Annotated[Staff, Depends(staff_with(Role.VIEWER))]  # and admins: the impact report
 Admin = Annotated[Staff, Depends(staff_with(Role.ADMIN))]
 AdminPost = Annotated[Staff, Depends(posting_staff_with(Role.ADMIN))]
 

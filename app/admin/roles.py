@@ -10,6 +10,7 @@ class Role(StrEnum):
     ADMIN = "admin"
     EDITOR = "editor"
     CASEWORKER = "caseworker"
+    VIEWER = "viewer"  # partnership members: reads the anonymous impact report, nothing else
 
 
 # The plain values, in the order forms and `--help` list them.

@@ -32,6 +32,7 @@ from app.models.directory import (
     Taxonomy,
     TaxonomyTerm,
 )
+from app.models.impact import UsageCount
 from app.models.staff import AdminSession, AppSetting, AuditEvent, ListingChange, Team, User
 
 __all__ = [
@@ -65,6 +66,7 @@ __all__ = [
     "Taxonomy",
     "TaxonomyTerm",
     "Team",
+    "UsageCount",
     "User",
     "metadata",
     "timestamp",

@@ -20,6 +20,7 @@ from app.admin.access import (
 )
 from app.admin.auth import revoke_sessions, sign_in
 from app.admin.dashboard import dashboard_for
+from app.admin.roles import Role
 from app.admin.words import callback_labels
 from app.context import ContextDep, KeysDep, NowDep, SessionDep, SettingsDep, SignInDelayDep
 from app.rate_limit import allow
@@ -214,6 +215,8 @@ def dashboard(
     staff: AnyStaff,
     readiness: ReadinessDep,
 ) -> Response:
+    if staff.user.role == Role.VIEWER:
+        return redirect("/admin/report")  # the report is all a viewer reads
     return admin_page(
         request,
         "admin/dashboard.html",
