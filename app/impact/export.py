@@ -6,10 +6,12 @@ Both are made from the same `Report` as the page, so every figure is already saf
 
 import csv
 import json
+from datetime import date, timedelta
 from io import StringIO
 from typing import Any
 
 from app.impact.report import Labelled, Report
+from app.settings import ConfigurationError, Settings
 
 CSV_COLUMNS = ("section", "item", "detail", "value")
 
@@ -121,3 +123,34 @@ def report_json(report: Report) -> str:
         ],
     }
     return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+
+
+def command_output(
+    settings: Settings, first: date | None, last: date | None, form: str, codes: list[str]
+) -> str:
+    """What `python -m app report` prints: last calendar month unless a period is given."""
+    from sqlmodel import Session
+
+    from app.cards.scans import london_day
+    from app.content import load_content
+    from app.database import make_engine, migrate
+    from app.directory.files import read_listing_files
+    from app.impact.report import build_report
+    from app.models import utcnow
+
+    today = london_day(utcnow())
+    month_start = today.replace(day=1)
+    last = last or (month_start - timedelta(days=1) if first is None else today)
+    first = first or last.replace(day=1)
+    if last < first:
+        raise ConfigurationError("--to must be on or after --from")
+    content = load_content(settings.content_dir)
+    needs, _listings = read_listing_files(settings.content_dir / "services")
+    engine = make_engine(settings.database_url)
+    migrate(engine)
+    try:
+        with Session(engine) as db:
+            report = build_report(db, content, needs, first, last, codes or None)
+    finally:
+        engine.dispose()
+    return report_json(report) if form == "json" else report_csv(report)

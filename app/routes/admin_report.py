@@ -21,7 +21,7 @@ from sqlmodel import col, select
 from app.admin.access import AdminPost, Viewer, admin_page, saved
 from app.cards.charts import Chart, bar_chart
 from app.cards.scans import london_day
-from app.context import ContextDep, RendererDep, SessionDep
+from app.context import ContextDep, PublicRendererDep, SessionDep
 from app.impact.export import report_csv
 from app.impact.report import Report, build_report
 from app.models import CardBatch
@@ -167,8 +167,11 @@ def cards_printed(
     )
 
 
-@router.get("/what-we-count", include_in_schema=False)
-def what_we_count(request: Request, renderer: RendererDep) -> Response:
-    """What the impact report counts and does not, for anyone: the privacy notice links here."""
+@router.get("/{lang}/what-we-count", include_in_schema=False)
+def what_we_count(lang: str, renderer: PublicRendererDep) -> Response:
+    """What the impact report counts and does not, for anyone: each privacy notice links here.
+
+    In English only, like the report it explains; the link in each language says so.
+    """
     html = renderer.render("en", "admin/what_we_count.html", "")
     return HTMLResponse(html, headers={"Cache-Control": "public, max-age=3600"})
