@@ -20,7 +20,7 @@ from app.cards.stats import week_start
 from app.content import SOURCE_LANGUAGE, Content
 from app.directory.files import NeedsFile
 from app.impact.funnel import TeamMonth, funnel, london_start
-from app.impact.safe import NOT_SHOWN, Figure, cell, enough, total
+from app.impact.safe import NOT_SHOWN, Figure, any_hidden, cell, enough, total
 from app.models import CallbackRequest, CardBatch, ScanCount, Service, Team, UsageCount
 from app.models.impact import ANY, LISTING, PAGE, SEARCH
 
@@ -81,8 +81,8 @@ def _sorted(counts: dict[str, int]) -> list[tuple[str, int]]:
     return sorted(counts.items(), key=lambda item: (-item[1], item[0]))
 
 
-def _safe(counts: dict[str, int]) -> Labelled:
-    return [(label, cell(count)) for label, count in _sorted(counts)]
+def _safe(counts: dict[str, int], rounded: bool = False) -> Labelled:
+    return [(label, cell(count, rounded)) for label, count in _sorted(counts)]
 
 
 def _grouped(rows: Iterable[tuple[str, int]], name: Callable[[str], str]) -> dict[str, int]:
@@ -185,15 +185,27 @@ def build_report(
     for view in views:
         weekly_views[week_start(view.day)] += view.count
     mondays = [week_start(first) + timedelta(weeks=n) for n in range(_weeks(first, last))]
-    weeks = [Week(m, cell(weekly_scans[m]), cell(weekly_views[m])) for m in mondays]
-
     by_bucket = _grouped(((scan.bucket, scan.scans) for scan in scans), str)
+    # Each count keeps exact cells in its first breakdown only (see app/impact/safe.py).
+    scans_hidden = any_hidden(by_bucket.values(), weekly_scans.values())
+    views_hidden = any_hidden(pages.values(), languages.values(), weekly_views.values())
+    searches_hidden = any_hidden(asked.values(), areas.values())
+    # Requests keep exact cells per team and month (the funnel); the rest is rounded if need be.
+    team_months = funnel(db, first, last)
+    requests_hidden = any_hidden(
+        [row.requests for row in team_months],
+        by_team.values(),
+        by_need.values(),
+        by_language.values(),
+    )
+    weeks = [
+        Week(m, cell(weekly_scans[m], scans_hidden), cell(weekly_views[m], views_hidden))
+        for m in mondays
+    ]
     batch_rows = _batch_rows(db, by_bucket, batch_codes)
-    total_scans = sum(by_bucket.values())
-    total_views = sum(pages.values())
     totals = [
-        ("Card scans", total(total_scans, weekly_scans.values(), by_bucket.values())),
-        ("Page views", total(total_views, pages.values(), languages.values())),
+        ("Card scans", total(sum(by_bucket.values()), by_bucket.values(), weekly_scans.values())),
+        ("Page views", total(sum(pages.values()), pages.values(), languages.values())),
         ("Directory searches", total(sum(asked.values()), asked.values(), areas.values())),
         ("Listings opened", total(sum(listings.values()), listings.values())),
         (
@@ -209,14 +221,14 @@ def build_report(
         totals=totals,
         weeks=weeks,
         pages=_safe(pages),
-        languages=_safe(languages),
+        languages=_safe(languages, views_hidden),
         needs=_safe(asked),
-        areas=_safe(areas),
+        areas=_safe(areas, searches_hidden),
         listings=_safe(listings),
-        requests_by_team=_safe(by_team),
-        requests_by_need=_safe(by_need),
-        requests_by_language=_safe(by_language),
-        funnel=[_funnel_row(row) for row in funnel(db, first, last)],
+        requests_by_team=_safe(by_team, requests_hidden),
+        requests_by_need=_safe(by_need, requests_hidden),
+        requests_by_language=_safe(by_language, requests_hidden),
+        funnel=[_funnel_row(row) for row in team_months],
         batch_rows=batch_rows,
     )
 

@@ -4,10 +4,13 @@ Every figure in the report, its print, its CSV and `python -m app report` goes t
 - a count from 1 to 4 is shown as "fewer than 5" (0 is shown: nobody is in it);
 - a total made of cells of which any is hidden is rounded to the nearest 5, shown as "about 15",
   so it cannot be used with the cells that are shown to work out a hidden one (differencing);
+- a count shown in more than one breakdown (page views by page, by language and by week) keeps
+  its exact cells in one breakdown only: when any cell of it is hidden, the cells of the other
+  breakdowns are rounded to the nearest 5 too, or adding them up would give the exact total;
 - a median, percentile or share is shown only when at least 5 requests are behind it.
 """
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 THRESHOLD = 5
@@ -35,11 +38,23 @@ def is_small(count: int) -> bool:
     return 0 < count < THRESHOLD
 
 
-def cell(count: int) -> Figure:
-    """One count: hidden when 1 to 4."""
+def cell(count: int, rounded: bool = False) -> Figure:
+    """One count: hidden when 1 to 4; to the nearest 5 when `rounded` (see `any_hidden`)."""
     if is_small(count):
         return Figure(FEWER, None)
+    if rounded and count:
+        return _about(count)
     return Figure(str(count), count)
+
+
+def _about(count: int) -> Figure:
+    nearest = THRESHOLD * round(count / THRESHOLD)
+    return Figure(f"about {nearest}", nearest, rounded=True)
+
+
+def any_hidden(*breakdowns: Iterable[int]) -> bool:
+    """Whether a cell of any breakdown of one count is hidden: its other breakdowns are rounded."""
+    return any(is_small(part) for breakdown in breakdowns for part in breakdown)
 
 
 def total(count: int, *breakdowns: Iterable[int]) -> Figure:
@@ -49,15 +64,9 @@ def total(count: int, *breakdowns: Iterable[int]) -> Figure:
     """
     if is_small(count):
         return Figure(FEWER, None)
-    if any(is_small(part) for breakdown in breakdowns for part in breakdown):
-        rounded = THRESHOLD * round(count / THRESHOLD)
-        return Figure(f"about {rounded}", rounded, rounded=True)
+    if any_hidden(*breakdowns):
+        return _about(count)
     return Figure(str(count), count)
-
-
-def cells(counts: Sequence[int]) -> tuple[list[Figure], Figure]:
-    """A row or column of counts and their total, each made safe."""
-    return [cell(count) for count in counts], total(sum(counts), counts)
 
 
 def enough(requests: int) -> bool:
