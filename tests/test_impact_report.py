@@ -4,9 +4,11 @@ stylesheet, the CSV, `python -m app report` and the cards-printed field of a bat
 
 import csv
 import json
+import re
 from datetime import UTC, date, datetime, timedelta
 from io import StringIO
 from pathlib import Path
+from urllib.parse import urljoin
 
 import pytest
 from fastapi.testclient import TestClient
@@ -251,3 +253,17 @@ def test_the_report_command_prints_safe_figures_as_json_and_csv(
     assert as_csv.stdout.startswith("section,item,detail,value")
     assert "totals,Page views,,about 10" in as_csv.stdout
     assert wrong.returncode != 0 and "--to must be on or after --from" in wrong.stderr
+
+
+@pytest.mark.parametrize("lang", ["en", "ur", "pl", "ro", "bn", "pa", "ar", "pt"])
+def test_every_privacy_notice_links_to_what_is_counted_and_what_is_not(
+    public_client: TestClient, lang: str
+) -> None:
+    notice = public_client.get(f"/{lang}/privacy").text
+    link = re.search(r'href="([^"]*what-we-count)"', notice)
+
+    assert link is not None
+    target = urljoin(f"http://testserver/{lang}/privacy", link.group(1))
+    page = public_client.get(target)
+    assert page.status_code == 200
+    assert "What we never keep" in page.text and "fewer than 5" in page.text
