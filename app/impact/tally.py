@@ -39,8 +39,6 @@ log = logging.getLogger(__name__)
 Key = tuple[date, str, str, str]  # day, kind, subject, detail
 ROWS_PER_STATEMENT = 1000  # far more than a few seconds bring; keeps SQLite's variable limit
 _PREFETCH_NAMES = frozenset(name.encode() for name in PREFETCH_HEADERS)
-# Phones send a few dozen distinct agents: remember the verdict, not re-run the pattern each view.
-_robot_agent = lru_cache(maxsize=512)(is_robot_agent)
 
 
 class Tally:
@@ -160,14 +158,20 @@ class PageViews:
             page = self._pages[path] = _page_of(path)
         if page is None:
             return
-        agent = ""
+        agent = b""
         for name, value in scope["headers"]:
             if name == b"user-agent":
-                agent = value.decode("latin-1")
+                agent = value
             elif name in _PREFETCH_NAMES and is_prefetch(value.decode("latin-1")):
                 return
-        if not _robot_agent(agent):
-            self.tally.add(PAGE, page[0], page[1])
+        if not _robot_agent_bytes(agent):
+            self.tally.add(PAGE, *page)
+
+
+@lru_cache(maxsize=512)
+def _robot_agent_bytes(agent: bytes) -> bool:
+    # Phones send a few dozen distinct agents: the verdict is remembered, not worked out per view.
+    return is_robot_agent(agent.decode("latin-1"))
 
 
 def _page_of(path: str) -> tuple[str, str] | None:
