@@ -18,10 +18,11 @@ from sqlmodel import Session, select
 from app.impact.funnel import funnel, percentile
 from app.impact.safe import cell, total
 from app.impact.tally import Key, add_counts
-from app.models import CallbackActivity, CallbackRequest, CardBatch, ScanCount, Team
+from app.models import CallbackActivity, CallbackRequest, CardBatch, ScanCount, Service, Team
 from tests.admin_helpers import NOON, other_browser, set_clock, signed_in
 from tests.app_context import context, no_sign_in_delay
 from tests.card_helpers import add_batch
+from tests.factories import load_shipped_listings
 from tests.test_settings_and_cli import run_app
 
 NOVEMBER = (date(2026, 11, 1), date(2026, 11, 30))
@@ -267,3 +268,16 @@ def test_every_privacy_notice_links_to_what_is_counted_and_what_is_not(
     page = public_client.get(target)
     assert page.status_code == 200
     assert "What we never keep" in page.text and "fewer than 5" in page.text
+
+
+def test_listings_opened_are_shown_by_the_service_name(admin: TestClient) -> None:
+    engine = engine_of(admin)
+    with Session(engine) as db:
+        load_shipped_listings(db)
+        service = db.exec(select(Service).order_by(Service.name)).first()
+        assert service is not None
+    add_usage(engine, {("listing", str(service.id), "en"): 6}, date(2026, 11, 20))
+
+    rows = list(csv.reader(StringIO(admin.get(REPORT.replace("report?", "report.csv?")).text)))
+
+    assert ["listings opened", service.name, "", "6"] in rows
