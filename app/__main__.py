@@ -1,11 +1,12 @@
 """Command line: `python -m app serve | migrate | worker | content-check | check | import-services |
-create-user | rotate-data-key | translations export` (see `python -m app --help`, or the README's
-table of commands)."""
+create-user | rotate-data-key | translations export | report` (see `python -m app --help`, or
+the README's table of commands)."""
 
 import argparse
 import logging
 import os
 import sys
+from datetime import date
 from typing import TYPE_CHECKING, NoReturn
 
 from app.admin.roles import ROLES
@@ -223,6 +224,12 @@ def translations(settings: Settings, args: argparse.Namespace) -> None:
     engine.dispose()
 
 
+def report_command(settings: Settings, args: argparse.Namespace) -> None:
+    from app.impact.export import command_output
+
+    print(command_output(settings, args.first, args.last, args.format, args.batch), end="")
+
+
 def check(settings: Settings, args: argparse.Namespace) -> None:
     """Is this install ready for real requests? One line a problem; exit 1 if any is blocking."""
     from sqlmodel import Session
@@ -276,6 +283,14 @@ def main(argv: list[str] | None = None) -> None:
         "check", help="is this install ready for real requests? (exit 1 on a blocking problem)"
     )
     ready_parser.set_defaults(handler=check)
+    report_parser = commands.add_parser(
+        "report", help="the anonymous impact figures, small numbers hidden (default: last month)"
+    )
+    report_parser.add_argument("--from", dest="first", type=date.fromisoformat, default=None)
+    report_parser.add_argument("--to", dest="last", type=date.fromisoformat, default=None)
+    report_parser.add_argument("--format", choices=("csv", "json"), default="csv")
+    report_parser.add_argument("--batch", action="append", default=[], help="a batch code")
+    report_parser.set_defaults(handler=report_command)
     import_parser = commands.add_parser(
         "import-services", help="load the listing files in content/services/ (upsert by id)"
     )

@@ -38,7 +38,7 @@ FACTS_FILE = "facts.yaml"
 # What a page that states no facts (like the privacy notice) writes instead of a list of sources.
 NO_SOURCES = "none"
 # Paths a page may link to besides the card and topics.
-APP_ROUTES: set[str] = {"help", "callback"}
+APP_ROUTES: set[str] = {"help", "callback", "what-we-count"}
 NUMBER = re.compile(r"\d+")
 # Digits a reader could dial: a run of digits, in groups split by single spaces or hyphens, not
 # part of a decimal or a thousands figure ("7.62", "10,000"). Five digits or more is a phone number.

@@ -23,6 +23,7 @@ from app.content import Content
 from app.directory.cache import PageCache, ResponseCache
 from app.directory.files import NeedsFile
 from app.directory.revision import DirectoryRevision
+from app.impact.tally import Tally
 from app.pages import CachedResponse, Renderer, Site
 from app.review.live import LiveTranslations
 from app.security import Keys
@@ -69,6 +70,7 @@ class AppContext:
     # Whether staff who must have a second factor are sent to set one up before anything else.
     # Always, but with APP_ENV=test (see create_app), where tests sign staff in without one.
     second_factor_setup: bool = True
+    tally: Tally = field(default_factory=Tally)  # usage counts not yet stored (app/impact)
 
     @property
     def renderer(self) -> Renderer:
@@ -128,6 +130,10 @@ async def get_needs(context: ContextDep) -> NeedsFile:
     return context.needs
 
 
+async def get_tally(context: ContextDep) -> Tally:
+    return context.tally
+
+
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 EngineDep = Annotated[Engine, Depends(get_engine)]
 ClockDep = Annotated[Clock, Depends(get_clock)]
@@ -137,6 +143,7 @@ RendererDep = Annotated[Renderer, Depends(get_renderer)]
 NeedsDep = Annotated[NeedsFile, Depends(get_needs)]
 SignInDelayDep = Annotated[SignInDelay, Depends(get_sign_in_delay)]
 SecondFactorSetupDep = Annotated[bool, Depends(get_second_factor_setup)]
+TallyDep = Annotated[Tally, Depends(get_tally)]
 
 
 def get_session(engine: EngineDep) -> Iterator[Session]:

@@ -13,10 +13,11 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app.admin.access import SignInNeededError, admin_error, admin_page, redirect
 from app.content import SOURCE_LANGUAGE, load_content
-from app.context import AppContext
+from app.context import AppContext, context_of
 from app.database import make_engine
 from app.directory.files import read_listing_files
 from app.directory.revision import DirectoryRevision
+from app.impact.tally import flushing
 from app.measured_site import MeasuredSite
 from app.pages import build_site
 from app.request_guard import ControlCharactersError, allowed_hosts, refuse_control_characters
@@ -28,6 +29,7 @@ from app.routes import (
     admin_listings,
     admin_people,
     admin_readiness,
+    admin_report,
     admin_translations,
     callback,
     directory,
@@ -43,8 +45,16 @@ from app.sms.worker import sender_lifespan
 
 
 @asynccontextmanager
-async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-    async with sender_lifespan(app), follow_translations(app):
+async def lifespan(api: FastAPI) -> AsyncIterator[None]:
+    """While the app runs: the SMS sender (when on), following reviewers' work made in any
+    instance, and storing the usage counts every few seconds (and at the end)."""
+    context = context_of(api)
+    seconds = context.settings.impact_flush_seconds
+    async with (
+        sender_lifespan(api),
+        follow_translations(api),
+        flushing(context.tally, context.engine, seconds),
+    ):
         yield
 
 
@@ -152,6 +162,7 @@ def create_app(settings: Settings | None = None) -> MeasuredSite:
     api.include_router(admin_people.router)
     api.include_router(admin_readiness.router)
     api.include_router(admin_translations.router)
+    api.include_router(admin_report.router)
     api.include_router(open_referral_router)
     api.include_router(directory.router)
     api.include_router(callback.router)
@@ -163,6 +174,7 @@ def create_app(settings: Settings | None = None) -> MeasuredSite:
         api,
         site,
         settings.forwarded_allow_ips,
+        context_of(api).tally,
         hosts=allowed_hosts(settings.public_base_url) if production else None,
         hsts=settings.is_https,
     )

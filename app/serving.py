@@ -18,6 +18,7 @@ from typing import Any
 from granian.utils.proxies import wrap_asgi_with_proxy_headers
 
 from app.content import SOURCE_LANGUAGE
+from app.impact.tally import PageViews, Tally
 from app.pages import BROTLI, GZIP, IDENTITY, CachedResponse, Choice, Renderer, Site, choose
 from app.request_guard import host_allowed, limit_body
 
@@ -62,11 +63,13 @@ class PublicSite:
         app: ASGIApp,
         site: Site,
         trusted_proxies: str | None = None,
+        tally: Tally | None = None,
         *,
         hosts: set[bytes] | None = None,
         hsts: bool = False,
     ) -> None:
         self.app = app
+        self.views = PageViews(tally) if tally is not None else None  # counting: app/impact
         # Behind a load balancer every client shares its address unless its headers are trusted.
         self.forward = (
             wrap_asgi_with_proxy_headers(app, trusted_proxies) if trusted_proxies else app
@@ -87,6 +90,8 @@ class PublicSite:
         cached = self.site.responses.get(scope["path"])
         if cached is not None and scope["method"] in ("GET", "HEAD"):
             status = await self.send_cached(scope, send, cached)
+            if self.views is not None:
+                self.views.seen(scope, status)  # an in-memory increment, nothing more
             if access_log.isEnabledFor(logging.DEBUG):
                 access_log.debug("%s %s %d cached", scope["method"], scope["path"], status)
             return

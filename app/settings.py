@@ -51,6 +51,8 @@ class Settings(BaseSettings):
     # How old this process's copy of the directory revision may get: a listing change saved on
     # another instance shows here within this many seconds (on this instance, at once).
     directory_refresh_seconds: float = Field(default=1.0, ge=0, le=60)
+    # How often each process adds its anonymous usage counts to the database (and at shutdown).
+    impact_flush_seconds: float = Field(default=5.0, gt=0, le=3600)
 
     sms_backend: Literal["console", "twilio"] = "console"
     twilio_account_sid: str | None = None

@@ -8,7 +8,7 @@ from fastapi.testclient import TestClient
 
 from tests.admin_helpers import add_team, audit_trail, other_browser, signed_in
 
-ROLES = ("caseworker", "editor", "reviewer", "admin")
+ROLES = ("caseworker", "editor", "reviewer", "viewer", "admin")
 EXPECTED = {  # what the product promises, whatever the code declares
     "/admin/users": {"admin"},
     "/admin/teams": {"admin"},
@@ -20,7 +20,14 @@ EXPECTED = {  # what the product promises, whatever the code declares
     "/admin/callbacks": {"admin", "caseworker"},
     "/admin/translations": {"admin", "reviewer"},
     "/admin/translations/suggestions": {"admin"},
-    "/admin/": {"admin", "editor", "caseworker", "reviewer"},
+    "/admin/": {
+        "admin",
+        "editor",
+        "caseworker",
+        "reviewer",
+        "viewer",
+    },  # a viewer goes on to the report
+    "/admin/report": {"admin", "viewer"},
 }
 PUBLIC_ADMIN_PATHS = {"/admin/login", "/admin/login/code"}
 

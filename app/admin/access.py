@@ -140,6 +140,7 @@ Caseworker = Annotated[Staff, Depends(staff_with(Role.CASEWORKER))]
 CaseworkerPost = Annotated[Staff, Depends(posting_staff_with(Role.CASEWORKER))]
 Reviewer = Annotated[Staff, Depends(staff_with(Role.REVIEWER))]
 ReviewerPost = Annotated[Staff, Depends(posting_staff_with(Role.REVIEWER))]
+Viewer = Annotated[Staff, Depends(staff_with(Role.VIEWER))]  # and admins: the impact report
 Admin = Annotated[Staff, Depends(staff_with(Role.ADMIN))]
 AdminPost = Annotated[Staff, Depends(posting_staff_with(Role.ADMIN))]
 

@@ -11,6 +11,7 @@ class Role(StrEnum):
     EDITOR = "editor"
     CASEWORKER = "caseworker"
     REVIEWER = "reviewer"  # checks translations in the languages on their account
+    VIEWER = "viewer"  # partnership members: reads the anonymous impact report, nothing else
 
 
 # The plain values, in the order forms and `--help` list them.

@@ -48,14 +48,26 @@ class ScanTarget:
 
 
 def is_not_a_person(method: str, headers: dict[str, str]) -> bool:
-    """True for HEAD, prefetches and robots (see the module docstring). Header names lower case."""
+    """True for HEAD, prefetches and robots (see the module docstring). Header names lower case.
+
+    The impact counters (`app/impact/tally.py`) apply the same rules through the two below.
+    """
     if method.upper() == "HEAD":
         return True
-    for name in PREFETCH_HEADERS:
-        value = headers.get(name, "").lower()
-        if "prefetch" in value or "preview" in value:
-            return True
-    agent = headers.get("user-agent", "").strip()
+    if any(is_prefetch(headers.get(name, "")) for name in PREFETCH_HEADERS):
+        return True
+    return is_robot_agent(headers.get("user-agent", ""))
+
+
+def is_prefetch(value: str) -> bool:
+    """True when one of `PREFETCH_HEADERS` says the browser is only fetching ahead or previewing."""
+    value = value.lower()
+    return "prefetch" in value or "preview" in value
+
+
+def is_robot_agent(agent: str) -> bool:
+    """True for a missing user agent or one of a robot, previewer or HTTP library."""
+    agent = agent.strip()
     return not agent or ROBOT_AGENT.search(agent) is not None
 
 

@@ -32,6 +32,7 @@ from app.models.directory import (
     Taxonomy,
     TaxonomyTerm,
 )
+from app.models.impact import UsageCount
 from app.models.review import TranslationCheck, TranslationSuggestion
 from app.models.staff import AdminSession, AppSetting, AuditEvent, ListingChange, Team, User
 
@@ -68,6 +69,7 @@ __all__ = [
     "Team",
     "TranslationCheck",
     "TranslationSuggestion",
+    "UsageCount",
     "User",
     "metadata",
     "timestamp",

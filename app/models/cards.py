@@ -21,6 +21,8 @@ class CardBatch(SQLModel, table=True):
     area: str | None = Field(default=None, max_length=16)  # postcode district
     default_lang: str | None = Field(default=None, max_length=16)
     retired: bool = False
+    # How many cards were printed, when the admin says: the report shows scans per card printed.
+    cards_printed: int | None = None
     created_at: datetime = timestamp()
     created_by: int | None = Field(default=None, foreign_key="staff_user.id")
 

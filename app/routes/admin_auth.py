@@ -33,6 +33,7 @@ from app.admin.auth import (
     sign_in,
 )
 from app.admin.dashboard import dashboard_for
+from app.admin.roles import Role
 from app.admin.words import callback_labels
 from app.context import (
     ContextDep,
@@ -243,6 +244,8 @@ def dashboard(
     staff: AnyStaff,
     readiness: ReadinessDep,
 ) -> Response:
+    if staff.user.role == Role.VIEWER:
+        return redirect("/admin/report")  # the report is all a viewer reads
     return admin_page(
         request,
         "admin/dashboard.html",

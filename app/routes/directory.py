@@ -17,6 +17,7 @@ from app.context import (
     NowDep,
     PublicRendererDep,
     SessionDep,
+    TallyDep,
 )
 from app.directory.cache import respond
 from app.directory.files import NeedsFile
@@ -29,6 +30,7 @@ from app.directory.search import (
     known_district,
     postcode_district,
 )
+from app.impact.tally import listing_seen, search_seen
 from app.models import ProblemReport, Service
 from app.pages import Renderer
 from app.rate_limit import allow, bucket_key, client_key
@@ -75,8 +77,11 @@ async def directory(
     context: ContextDep,
     engine: EngineDep,
     now: NowDep,
+    tally: TallyDep,
 ) -> Response:
     """The directory page: from memory when cached, so a hit never waits for the database."""
+    needs_asked = {term.code for term in context.needs.terms}
+    search_seen(tally, request.method, request.headers, request.query_params, needs_asked)
     revision = await context.directory_revision.current()
     query = tuple(sorted(request.query_params.multi_items()))
     # The minute is in the key because "open now" and "opens at" change with the clock.
@@ -155,8 +160,11 @@ def listing(
     needs: NeedsDep,
     session: SessionDep,
     now: NowDep,
+    tally: TallyDep,
 ) -> Response:
-    return _listing_page(request, renderer, needs, session, now, lang, service_id)
+    response = _listing_page(request, renderer, needs, session, now, lang, service_id)
+    listing_seen(tally, request.method, request.headers, service_id, lang)  # found: no 404
+    return response
 
 
 @router.post("/{lang}/help/{service_id}/report", include_in_schema=False)

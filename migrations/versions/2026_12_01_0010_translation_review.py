@@ -1,7 +1,7 @@
 """Translation review: reviewers' checks and suggestions, and the languages a reviewer checks.
 
 Revision ID: 0010_translation_review
-Revises: 0007_directory_truth
+Revises: 0009_impact_counts
 Create Date: 2026-12-01 04:00:00
 """
 
@@ -12,7 +12,7 @@ import sqlmodel
 from alembic import op
 
 revision: str = "0010_translation_review"
-down_revision: str | None = "0007_directory_truth"
+down_revision: str | None = "0009_impact_counts"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
