@@ -5,11 +5,13 @@ from enum import StrEnum
 
 class Role(StrEnum):
     """What a member of staff may do: admins everything, editors the listings, caseworkers their
-    team's callback queue. Stored in `staff_user.role` as the plain value ("admin")."""
+    team's callback queue; approvers what editors do, and publish others' drafts of public listings.
+    Stored in `staff_user.role` as the plain value ("admin")."""
 
     ADMIN = "admin"
     EDITOR = "editor"
     CASEWORKER = "caseworker"
+    APPROVER = "approver"
 
 
 # The plain values, in the order forms and `--help` list them.

@@ -5,6 +5,8 @@ from sqlmodel import Session
 from app.models import AppSetting
 
 ADMINS_NEED_TWO_FACTOR = "admins_need_two_factor"
+# One-person teams: whoever proposed a change to a public listing may approve it too (default off).
+APPROVE_OWN_DRAFTS = "approve_own_drafts"
 
 
 def get_flag(db: Session, key: str) -> bool:

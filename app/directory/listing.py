@@ -230,6 +230,12 @@ class Listing(Strict):
     address: Annotated[ListingAddress | None, _unless(None)]
     # The youth team's own listing: its page links to the callback form.
     callback: Annotated[bool, _unless(False)]
+    # Temporarily closed up to and including `closed_until` (London); the note is shown with it.
+    closed_until: Annotated[date | None, _unless(None)]
+    closed_message: Annotated[str | None, Field(max_length=300), _unless(None)]
+    # Shown to the public only from / until these days (inclusive); None: no limit.
+    show_from: Annotated[date | None, _unless(None)]
+    show_until: Annotated[date | None, _unless(None)]
 
     @field_validator("assured_date")
     @classmethod
@@ -292,6 +298,17 @@ class Listing(Strict):
                 "unverified_contact", "an unverified listing must not give phone numbers or hours"
             )
         return value
+
+    @model_validator(mode="after")
+    def _dates_in_order(self) -> "Listing":
+        if self.closed_message and self.closed_until is None:
+            raise PydanticCustomError(
+                "closed_without_date",
+                "closed_message needs closed_until, the last day the service is closed",
+            )
+        if self.show_from and self.show_until and self.show_until < self.show_from:
+            raise PydanticCustomError("show_dates_reversed", "show_until is before show_from")
+        return self
 
     @model_validator(mode="after")
     def _reachable(self) -> "Listing":

@@ -32,7 +32,16 @@ from app.models.directory import (
     Taxonomy,
     TaxonomyTerm,
 )
-from app.models.staff import AdminSession, AppSetting, AuditEvent, ListingChange, Team, User
+from app.models.staff import (
+    AdminSession,
+    AppSetting,
+    AuditEvent,
+    ListingChange,
+    ListingDraft,
+    ListingWatch,
+    Team,
+    User,
+)
 
 __all__ = [
     "TEAM_ALERT",
@@ -49,6 +58,8 @@ __all__ = [
     "InboundSms",
     "Language",
     "ListingChange",
+    "ListingDraft",
+    "ListingWatch",
     "Location",
     "OptOut",
     "Organization",

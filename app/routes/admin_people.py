@@ -17,7 +17,12 @@ from app.admin.access import Admin, AdminPost, Staff, admin_page, redirect, save
 from app.admin.audit import audit_actions, find_events
 from app.admin.auth import revoke_sessions
 from app.admin.roles import ROLES, Role
-from app.admin.settings_store import ADMINS_NEED_TWO_FACTOR, get_flag, set_flag
+from app.admin.settings_store import (
+    ADMINS_NEED_TWO_FACTOR,
+    APPROVE_OWN_DRAFTS,
+    get_flag,
+    set_flag,
+)
 from app.admin.users import EMAIL, AccountError, create_user
 from app.context import KeysDep, SessionDep
 from app.directory.hours import LONDON
@@ -317,14 +322,30 @@ def settings_page(request: Request, db: SessionDep, staff: Admin) -> Response:
         "admin/settings.html",
         staff,
         admins_need_two_factor=get_flag(db, ADMINS_NEED_TWO_FACTOR),
+        approve_own_drafts=get_flag(db, APPROVE_OWN_DRAFTS),
         saved=request.query_params.get("saved") == "1",
     )
 
 
 @router.post("/settings", include_in_schema=False)
 def save_settings(
-    db: SessionDep, staff: AdminPost, admins_need_two_factor: FormText = ""
+    db: SessionDep,
+    staff: AdminPost,
+    admins_need_two_factor: FormText = "",
+    approve_own_drafts: FormText = "",
 ) -> Response:
+    own_drafts = approve_own_drafts == "yes"
+    if own_drafts != get_flag(db, APPROVE_OWN_DRAFTS):
+        # Audited apart, so the log says who let one person publish their own changes.
+        set_flag(db, APPROVE_OWN_DRAFTS, own_drafts)
+        staff.audit(
+            db,
+            "update",
+            entity="setting",
+            entity_id=APPROVE_OWN_DRAFTS,
+            detail="approvers may publish their own changes: " + ("on" if own_drafts else "off"),
+        )
+        db.commit()
     wanted = admins_need_two_factor == "yes"
     if wanted != get_flag(db, ADMINS_NEED_TWO_FACTOR):
         set_flag(db, ADMINS_NEED_TWO_FACTOR, wanted)
