@@ -8,17 +8,17 @@ from fastapi.testclient import TestClient
 
 from tests.admin_helpers import add_team, audit_trail, other_browser, signed_in
 
-ROLES = ("caseworker", "editor", "admin")
+ROLES = ("caseworker", "editor", "approver", "admin")
 EXPECTED = {  # what the product promises, whatever the code declares
     "/admin/users": {"admin"},
     "/admin/teams": {"admin"},
     "/admin/audit": {"admin"},
     "/admin/settings": {"admin"},
     "/admin/batches": {"admin"},
-    "/admin/listings": {"admin", "editor"},
-    "/admin/reports": {"admin", "editor"},
+    "/admin/listings": {"admin", "editor", "approver"},
+    "/admin/reports": {"admin", "editor", "approver"},
     "/admin/callbacks": {"admin", "caseworker"},
-    "/admin/": {"admin", "editor", "caseworker"},
+    "/admin/": {"admin", "editor", "approver", "caseworker"},
 }
 PUBLIC_ADMIN_PATHS = {"/admin/login", "/admin/login/code"}
 
