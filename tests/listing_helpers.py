@@ -107,9 +107,12 @@ def approver(client: TestClient, db: Session) -> str:
     return sign_in(client, APPROVER)
 
 
-def second_person(client: TestClient, db: Session, email: str = APPROVER) -> tuple[TestClient, str]:
-    """An approver signed in on a browser of their own (same app, same clock); and their token."""
-    add_staff(db, email, "approver")
+def second_person(
+    client: TestClient, db: Session, email: str = APPROVER, role: str = "approver"
+) -> tuple[TestClient, str]:
+    """Someone (an approver) signed in on a browser of their own (same app, same clock); and
+    their token."""
+    add_staff(db, email, role)
     browser = TestClient(client.app, follow_redirects=False)
     return browser, sign_in(browser, email, clock_of(client)())
 
