@@ -289,6 +289,25 @@ class Listing(Strict):
             )
         return value
 
+    @field_validator("closed_message")
+    @classmethod
+    def _closed_until_when(cls, value: str | None, info: ValidationInfo) -> str | None:
+        # A note saying "closed" with no end date would stay on the listing for ever.
+        if value and info.data.get("closed_until") is None and "closed_until" in info.data:
+            raise PydanticCustomError(
+                "closed_without_date",
+                "closed_message needs closed_until, the last day the service is closed",
+            )
+        return value
+
+    @field_validator("show_until")
+    @classmethod
+    def _show_dates_in_order(cls, value: date | None, info: ValidationInfo) -> date | None:
+        first = info.data.get("show_from")
+        if value is not None and first is not None and value < first:
+            raise PydanticCustomError("show_dates_reversed", "show_until is before show_from")
+        return value
+
     @field_validator("phones", "hours")
     @classmethod
     def _contact_when_verified(cls, value: list[Any], info: ValidationInfo) -> list[Any]:
@@ -298,17 +317,6 @@ class Listing(Strict):
                 "unverified_contact", "an unverified listing must not give phone numbers or hours"
             )
         return value
-
-    @model_validator(mode="after")
-    def _dates_in_order(self) -> "Listing":
-        if self.closed_message and self.closed_until is None:
-            raise PydanticCustomError(
-                "closed_without_date",
-                "closed_message needs closed_until, the last day the service is closed",
-            )
-        if self.show_from and self.show_until and self.show_until < self.show_from:
-            raise PydanticCustomError("show_dates_reversed", "show_until is before show_from")
-        return self
 
     @model_validator(mode="after")
     def _reachable(self) -> "Listing":
