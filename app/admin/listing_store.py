@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from sqlalchemy.orm import selectinload
-from sqlmodel import Session, col, func, select
+from sqlmodel import Session, col, select
 
 from app.admin.access import Staff
 from app.admin.listings import Choices, ListingValues, OpeningHours, PhoneLine, TranslatedText
@@ -37,8 +37,6 @@ from app.models import (
 )
 
 SHORT = 200
-LIST_LIMIT = 200
-STATUS_FILTERS = ("published", "unpublished", "archived")
 # Status actions and the audit action each one records.
 STATUS_ACTIONS = {
     "publish": "listing-published",
@@ -413,23 +411,3 @@ def change_status(
     )
     _audit(db, STATUS_ACTIONS[action], staff, "service", service.id, changed)
     return changed
-
-
-def find_listings(db: Session, name: str, status: str) -> list[Service]:
-    query = select(Service).options(
-        selectinload(Service.organization),  # type: ignore[arg-type]
-        # What `listing_gaps.missing` reads, in a fixed number of queries.
-        selectinload(Service.contacts).selectinload(Contact.phones),  # type: ignore[arg-type]
-        selectinload(Service.service_at_locations).selectinload(ServiceAtLocation.location),  # type: ignore[arg-type]
-    )
-    if name:
-        query = query.where(col(Service.name).icontains(name, autoescape=True))
-    if status == "published":
-        query = query.where(col(Service.published).is_(True), col(Service.archived).is_(False))
-    elif status == "unpublished":
-        query = query.where(col(Service.published).is_(False), col(Service.archived).is_(False))
-    elif status == "archived":
-        query = query.where(col(Service.archived).is_(True))
-    return list(
-        db.exec(query.order_by(func.lower(Service.name), col(Service.id)).limit(LIST_LIMIT)).all()
-    )

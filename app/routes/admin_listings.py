@@ -20,13 +20,11 @@ from starlette.datastructures import FormData
 
 from app.admin.access import Staff, admin_page, posting_staff_with, redirect, staff_with
 from app.admin.listing_checks import validate
+from app.admin.listing_finder import LIST_LIMIT, STATUS_FILTERS, find_listings
 from app.admin.listing_gaps import missing, refusal
 from app.admin.listing_store import (
-    LIST_LIMIT,
     STATUS_ACTIONS,
-    STATUS_FILTERS,
     change_status,
-    find_listings,
     form_choices,
     load_listing,
     save_listing,
