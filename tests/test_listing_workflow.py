@@ -3,6 +3,7 @@
 of one may allow approving one's own work; every instance shows a published change in time."""
 
 from collections.abc import Iterator
+from datetime import time
 
 import pytest
 from fastapi.testclient import TestClient
@@ -239,3 +240,34 @@ def test_every_instance_shows_an_approved_change_within_the_refresh_interval(
 
     assert "Night helpline" in other_instance.get("/api/v1/services").text
     assert "Night helpline" in other_instance.get("/en/help").text
+
+
+def test_a_draft_keeps_every_other_field_of_the_listing_when_it_is_approved(
+    client: TestClient, db: Session, editor: str
+) -> None:
+    service = make_service(
+        db,
+        "Youth line",
+        needs=["pressured"],
+        areas=["LU1", "LU2"],
+        hours=[("MO,TU,WE,TH,FR", time(9), time(17)), ("SA,SU", time(0), time(0))],
+        phones=[("0800 000 0000", "voice"), ("85258", "sms")],
+        translations={"ur": ("یوتھ لائن", "نوجوانوں کے لیے مدد")},
+    )
+    fields = listing_form(client, service.id) | {
+        "summary": ["Help at night."],
+        "street": ["1 High Street"],
+        "town": ["Luton"],
+        "postcode": ["LU1 2AA"],
+        "closed_until": ["2026-12-24"],
+    }
+    tick(client)
+    client.post(f"/admin/listings/{service.id}", data=fields)
+    shown_with_draft = listing_form(client, service.id)
+    browser, token = second_person(client, db)
+
+    approve(browser, token, service)
+
+    changed = {row.field for row in db.exec(select(ListingChange)).all()}
+    assert changed == {"summary", "address", "closed until"}
+    assert listing_form(client, service.id) == shown_with_draft

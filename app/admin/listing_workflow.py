@@ -11,7 +11,7 @@ Watching a listing puts its changes, drafts and problem reports on the watcher's
 Helpers here never commit: the handler does.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from pydantic import TypeAdapter
@@ -132,7 +132,11 @@ def approve_draft(
 ) -> None:
     """Publish the draft: the listing takes its values (bumping the directory revision)."""
     proposal = Proposal(draft.user_id, draft.actor, draft.proposed_at)
-    save_listing(db, service, draft_values(draft), choices, staff, at, proposal)
+    values = draft_values(draft)
+    if values.verified and service.verified and service.assured_date and values.assured_date:
+        # "Checked today" may have been pressed while the draft waited: keep the newer check.
+        values = replace(values, assured_date=max(values.assured_date, service.assured_date))
+    save_listing(db, service, values, choices, staff, at, proposal)
     db.delete(draft)
 
 
