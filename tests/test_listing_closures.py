@@ -67,7 +67,7 @@ def test_a_temporarily_closed_service_says_so_in_the_readers_language_and_is_not
 
 
 def test_a_scheduled_listing_shows_only_from_its_first_to_its_last_day_everywhere(
-    client: TestClient, db: Session
+    client: TestClient, db: Session, editor: str
 ) -> None:
     service = night_line(db, show_from=date(2026, 12, 1), show_until=date(2026, 12, 31))
     organisation = f"/api/v1/organizations/{service.organization_id}"
@@ -84,6 +84,7 @@ def test_a_scheduled_listing_shows_only_from_its_first_to_its_last_day_everywher
 
     at(client, WEDNESDAY_NOON)
     assert seen() == [False] * 6
+    assert "Scheduled: shown from 01 Dec 2026" in client.get("/admin/listings").text
     at(client, datetime(2026, 12, 1, 0, 1, tzinfo=LONDON))
     assert seen() == [True] * 6
     at(client, datetime(2026, 12, 31, 23, 59, tzinfo=LONDON))

@@ -109,6 +109,8 @@ def test_the_edit_page_shows_the_waiting_change_field_by_field_and_continues_the
     assert "Help for young people." in row and "Help at night." in row
     assert listing_form(client, service.id)["summary"] == ["Help at night."]
     assert "Approve and publish" not in page  # an editor is not offered what they may not do
+    listed = client.get("/admin/listings").text
+    assert f'href="/admin/listings/{service.id}#draft">Changes waiting for approval' in listed
 
 
 def test_nobody_approves_their_own_change_unless_a_team_of_one_allows_it(

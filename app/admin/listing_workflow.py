@@ -11,6 +11,7 @@ Watching a listing puts its changes, drafts and problem reports on the watcher's
 Helpers here never commit: the handler does.
 """
 
+import uuid
 from dataclasses import dataclass, replace
 from datetime import datetime
 
@@ -206,6 +207,11 @@ def drafts_waiting(db: Session, limit: int) -> list[tuple[ListingDraft, Service]
             .limit(limit)
         ).all()
     )
+
+
+def with_drafts(db: Session) -> set[uuid.UUID]:
+    """The listings that have a change waiting for approval."""
+    return set(db.exec(select(ListingDraft.service_id)).all())
 
 
 def history(db: Session, service: Service) -> list[ListingChange]:

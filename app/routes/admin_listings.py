@@ -11,6 +11,7 @@ shows at once on this instance, and within `DIRECTORY_REFRESH_SECONDS` on the ot
 """
 
 import uuid
+from collections.abc import Callable
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, HTTPException, Request
@@ -44,6 +45,7 @@ from app.admin.listing_workflow import (
     refuse_status_action,
     save_draft,
     set_watching,
+    with_drafts,
 )
 from app.admin.listings import Choices, ListingForm, form_for, read_form
 from app.admin.organizations import (
@@ -57,6 +59,7 @@ from app.admin.roles import Role
 from app.context import SessionDep, context_of
 from app.days import DAY_NAMES
 from app.directory.hours import LONDON
+from app.directory.search import london_day
 from app.models import Organization, ProblemReport, Service
 from app.routes.directory import REPORT_KINDS
 
@@ -115,6 +118,12 @@ def _choices(request: Request, db: Session) -> Choices:
     return form_choices(db, context_of(request.app).content.languages)
 
 
+def _gaps_on(staff: Staff) -> Callable[[Service], list[str]]:
+    """`missing` on the day of the request, for the templates."""
+    today = london_day(staff.now)
+    return lambda service: missing(service, today)
+
+
 def _listing_or_404(db: Session, service_id: str) -> Service:
     service = load_listing(db, service_id)
     if service is None:
@@ -143,7 +152,7 @@ def _listing_form_page(
         errors=errors,
         notice=_notice(request),
         days=list(DAY_NAMES.items()),
-        missing=missing,
+        missing=_gaps_on(staff),
         draft=draft,
         draft_changes=draft_differences(service, draft, choices) if service and draft else [],
         approval_refused=refuse_approval(db, staff, draft.user_id) if draft else None,
@@ -165,7 +174,8 @@ def listings(request: Request, db: SessionDep, staff: Editor) -> Response:
         q=name,
         shown=status,
         limit=LIST_LIMIT,
-        missing=missing,
+        missing=_gaps_on(staff),
+        drafts=with_drafts(db),
     )
 
 
