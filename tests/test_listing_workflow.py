@@ -273,3 +273,18 @@ def test_a_draft_keeps_every_other_field_of_the_listing_when_it_is_approved(
     changed = {row.field for row in db.exec(select(ListingChange)).all()}
     assert changed == {"summary", "address", "closed until"}
     assert listing_form(client, service.id) == shown_with_draft
+
+
+def test_once_a_listing_is_not_public_the_next_save_includes_its_draft_at_once(
+    client: TestClient, db: Session, editor: str
+) -> None:
+    service = make_service(db, "Youth line")
+    propose_summary(client, service.id, "Help at night.")
+    client.post(f"/admin/listings/{service.id}/unpublish", data={"csrf_token": editor})
+
+    where = propose(client, service.id, "name", "Night line")
+
+    assert where.endswith("?done=saved")
+    saved = reload(db, service)
+    assert (saved.name, saved.summary) == ("Night line", "Help at night.")
+    assert db.exec(select(ListingDraft)).all() == []

@@ -226,6 +226,9 @@ def update_listing(
         done = "draft" if save_draft(db, service, values, choices, staff, at) else "no-changes"
     else:
         save_listing(db, service, values, choices, staff, at)
+        # The form showed any waiting draft, so what was saved includes it.
+        if (draft := draft_for(db, service)) is not None:
+            db.delete(draft)
         done = "saved"
     db.commit()
     return redirect(f"/admin/listings/{service_id}?done={done}")
