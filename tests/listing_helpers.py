@@ -8,6 +8,7 @@ from html.parser import HTMLParser
 
 import pytest
 from fastapi.testclient import TestClient
+from httpx2 import Response
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
@@ -18,6 +19,7 @@ from tests.factories import load_needs
 
 PASSWORD = "a long and memorable password"
 EDITOR = "editor@example.org"
+APPROVER = "approver@example.org"
 CSRF_FIELD = re.compile(r'name="csrf_token" value="([^"]+)"')
 WINTER_NOON = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
 Fields = dict[str, list[str]]
@@ -96,6 +98,28 @@ def editor(client: TestClient, db: Session) -> str:
     """Signs an editor in on `client`; returns the session's CSRF token."""
     add_staff(db, EDITOR, "editor")
     return sign_in(client, EDITOR)
+
+
+@pytest.fixture
+def approver(client: TestClient, db: Session) -> str:
+    """Signs an approver in on `client`; returns the session's CSRF token."""
+    add_staff(db, APPROVER, "approver")
+    return sign_in(client, APPROVER)
+
+
+def second_person(
+    client: TestClient, db: Session, email: str = APPROVER, role: str = "approver"
+) -> tuple[TestClient, str]:
+    """Someone (an approver) signed in on a browser of their own (same app, same clock); and
+    their token."""
+    add_staff(db, email, role)
+    browser = TestClient(client.app, follow_redirects=False)
+    return browser, sign_in(browser, email, clock_of(client)())
+
+
+def approve(browser: TestClient, token: str, service: Service) -> Response:
+    """Publish the draft waiting on `service`, as the person signed in on `browser`."""
+    return browser.post(f"/admin/listings/{service.id}/approve-draft", data={"csrf_token": token})
 
 
 def add_staff(db: Session, email: str, role: str) -> None:

@@ -32,6 +32,8 @@ LOCATION = standalone("location")
 TAXONOMY = standalone("taxonomy")
 TAXONOMY_TERM = standalone("taxonomy_term")
 SERVICE_AT_LOCATION = standalone("service_at_location")
+SERVICE_AT_LOCATION_LIST_ITEM = standalone("service_at_location_list")
+ORGANIZATION = standalone("organization")
 
 REGISTRY: Registry[Any] = Registry().with_resources(
     (PROFILE_SCHEMAS + path, DRAFT202012.create_resource(standalone(name)))
@@ -41,6 +43,7 @@ REGISTRY: Registry[Any] = Registry().with_resources(
         ("compiled/service_at_location_list.json", "service_at_location_list"),
         ("taxonomy.json", "taxonomy"),
         ("taxonomy_term.json", "taxonomy_term"),
+        ("organization.json", "organization"),
     ]
 )
 
@@ -65,6 +68,20 @@ def _check_timestamps(instance: object) -> None:
 
 def assert_valid(instance: object, schema: dict[str, Any]) -> None:
     _check(instance, Draft202012Validator(schema, format_checker=FORMATS))
+
+
+def assert_valid_list(body: dict[str, Any], item: dict[str, Any]) -> None:
+    """A paginated answer for a path the ORUK OpenAPI document leaves out (organizations): the
+    envelope against its `Page` schema, each item against `item`."""
+    page = {"$ref": "#/components/schemas/Page", "components": OPENAPI["components"]}
+    assert set(PAGE_KEYS) <= set(body), f"missing {set(PAGE_KEYS) - set(body)}"
+    _check({key: value for key, value in body.items() if key != "contents"}, _validator(page))
+    for content in body["contents"]:
+        assert_valid(content, item)
+
+
+def _validator(schema: dict[str, Any]) -> Draft202012Validator:
+    return Draft202012Validator(schema, format_checker=FORMATS)
 
 
 def assert_valid_page(body: dict[str, Any], path: str) -> None:

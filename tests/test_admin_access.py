@@ -8,21 +8,22 @@ from fastapi.testclient import TestClient
 
 from tests.admin_helpers import add_team, audit_trail, other_browser, signed_in
 
-ROLES = ("caseworker", "editor", "reviewer", "viewer", "admin")
+ROLES = ("caseworker", "editor", "approver", "reviewer", "viewer", "admin")
 EXPECTED = {  # what the product promises, whatever the code declares
     "/admin/users": {"admin"},
     "/admin/teams": {"admin"},
     "/admin/audit": {"admin"},
     "/admin/settings": {"admin"},
     "/admin/batches": {"admin"},
-    "/admin/listings": {"admin", "editor"},
-    "/admin/reports": {"admin", "editor"},
+    "/admin/listings": {"admin", "editor", "approver"},
+    "/admin/reports": {"admin", "editor", "approver"},
     "/admin/callbacks": {"admin", "caseworker"},
     "/admin/translations": {"admin", "reviewer"},
     "/admin/translations/suggestions": {"admin"},
     "/admin/": {
         "admin",
         "editor",
+        "approver",
         "caseworker",
         "reviewer",
         "viewer",

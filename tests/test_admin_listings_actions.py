@@ -10,8 +10,9 @@ from sqlmodel import Session, select
 from app.models import AuditEvent, Organization, ProblemReport, utcnow
 from tests.factories import make_service
 from tests.listing_helpers import (
-    EDITOR,
+    APPROVER,
     add_staff,
+    approver,
     audit_actions,
     db,
     editor,
@@ -22,11 +23,11 @@ from tests.listing_helpers import (
     tick,
 )
 
-__all__ = ["db", "editor"]  # fixtures
+__all__ = ["approver", "db", "editor"]  # fixtures
 
 
 def test_publish_unpublish_and_archive_show_and_hide_the_listing_on_the_public_directory(
-    client: TestClient, db: Session, editor: str
+    client: TestClient, db: Session, approver: str
 ) -> None:
     service = make_service(db, "Youth line", published=False)
 
@@ -41,7 +42,7 @@ def test_publish_unpublish_and_archive_show_and_hide_the_listing_on_the_public_d
     def act(action: str) -> None:
         tick(client)
         response = client.post(
-            f"/admin/listings/{service.id}/{action}", data={"csrf_token": editor}
+            f"/admin/listings/{service.id}/{action}", data={"csrf_token": approver}
         )
         assert response.status_code == 303
 
@@ -64,9 +65,10 @@ def test_checked_today_marks_the_listing_verified_on_todays_date_in_london(
 ) -> None:
     # It has a way in: a listing without one cannot be marked as checked (test_listing_ways_in).
     service = make_service(db, "Youth line", verified=False, phones=[("0800 000 0000", "voice")])
-    add_staff(db, EDITOR, "editor")
+    # Confirming a published listing shows it to the public: an approver's decision.
+    add_staff(db, APPROVER, "approver")
     # 23:30 in UTC is already the next day in London during summer time.
-    token = sign_in(client, EDITOR, datetime(2026, 6, 30, 23, 30, tzinfo=UTC))
+    token = sign_in(client, APPROVER, datetime(2026, 6, 30, 23, 30, tzinfo=UTC))
 
     response = client.post(
         f"/admin/listings/{service.id}/checked-today", data={"csrf_token": token}
@@ -81,8 +83,9 @@ def test_checked_today_marks_the_listing_verified_on_todays_date_in_london(
 
 
 def test_every_editor_action_is_in_the_audit_log(
-    client: TestClient, db: Session, editor: str
+    client: TestClient, db: Session, approver: str
 ) -> None:
+    editor = approver  # approvers do everything editors do
     service = make_service(db, "Youth line")
     report = ProblemReport(service_id=service.id, kind="wrong-phone", created_at=utcnow())
     db.add(report)
@@ -99,7 +102,7 @@ def test_every_editor_action_is_in_the_audit_log(
     client.post(f"/admin/reports/{report.id}/close", data={"csrf_token": editor})
 
     assert audit_actions(db) == [
-        "listing-updated",
+        "listing-draft-saved",  # the listing was public: the change waits for approval
         "listing-unpublished",
         "listing-published",
         "listing-checked-today",
@@ -107,9 +110,9 @@ def test_every_editor_action_is_in_the_audit_log(
         "organization-created",
         "report-closed",
     ]
-    update = db.exec(select(AuditEvent).where(AuditEvent.action == "listing-updated")).one()
-    assert (update.actor, update.entity, update.entity_id) == (EDITOR, "service", str(service.id))
-    assert update.detail == "changed: summary"
+    update = db.exec(select(AuditEvent).where(AuditEvent.action == "listing-draft-saved")).one()
+    assert (update.actor, update.entity, update.entity_id) == (APPROVER, "service", str(service.id))
+    assert update.detail == "proposed: summary"
     assert update.session_ref
 
 

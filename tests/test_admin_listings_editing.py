@@ -16,6 +16,7 @@ from tests.listing_helpers import (
     EDITOR,
     WINTER_NOON,
     FormReader,
+    approve,
     audit_actions,
     db,
     editor,
@@ -24,13 +25,14 @@ from tests.listing_helpers import (
     phone_numbers,
     post_form,
     reload,
+    second_person,
     tick,
 )
 
 __all__ = ["db", "editor"]  # fixtures
 
 
-def test_an_edited_phone_number_shows_at_once_on_the_public_page_and_in_the_api(
+def test_an_edited_phone_number_shows_on_the_public_page_and_in_the_api_once_approved(
     client: TestClient, db: Session, editor: str
 ) -> None:
     service = make_service(db, "Youth line", phones=[("0800 000 0000", "voice")])
@@ -44,7 +46,11 @@ def test_an_edited_phone_number_shows_at_once_on_the_public_page_and_in_the_api(
     response = client.post(f"/admin/listings/{service.id}", data=fields)
 
     assert response.status_code == 303
-    assert response.headers["location"] == f"/admin/listings/{service.id}?done=saved"
+    assert response.headers["location"] == f"/admin/listings/{service.id}?done=draft"
+    assert "0800 000 0000" in client.get(f"/en/help/{service.id}").text  # still the approved one
+    browser, token = second_person(client, db)
+    tick(client)
+    assert approve(browser, token, service).status_code == 303
     public = client.get(f"/en/help/{service.id}").text
     assert "0800 123 4567" in public
     assert "0800 000 0000" not in public
@@ -52,7 +58,7 @@ def test_an_edited_phone_number_shows_at_once_on_the_public_page_and_in_the_api(
     assert [p["number"] for c in api["contacts"] for p in c["phones"]] == ["0800 123 4567"]
     saved = reload(db, service)
     assert saved.source_fingerprint is None  # a later import-services knows staff changed it
-    assert saved.last_modified == WINTER_NOON + timedelta(seconds=1)
+    assert saved.last_modified == WINTER_NOON + timedelta(seconds=2)  # when it was approved
 
 
 def test_saving_an_unchanged_form_changes_nothing_in_the_history(
@@ -127,7 +133,8 @@ def test_a_form_with_mistakes_shows_an_error_summary_with_status_400_and_saves_n
 def test_each_changed_field_gets_a_history_row_saying_who_and_old_and_new(
     client: TestClient, db: Session, editor: str
 ) -> None:
-    service = make_service(db, "Youth line", areas=["LU1"])
+    # Not public, so the change is saved at once (test_listing_workflow covers drafts).
+    service = make_service(db, "Youth line", areas=["LU1"], published=False)
     fields = listing_form(client, service.id)
     fields.update(
         {

@@ -86,7 +86,8 @@ def test_unknown_ids_get_a_json_404(client: TestClient, db: Session, kind: str) 
         "/api/v1/taxonomies/42",
         "/api/v1/taxonomy_terms/pressured",
         "/api/v1/service_at_locations/%3Cscript%3E",
-        "/api/v1/organizations",
+        "/api/v1/organizations/not-an-id",
+        "/api/v1/organisations",
         "/api/v1/services/1/extra",
     ],
 )

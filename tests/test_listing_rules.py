@@ -241,7 +241,7 @@ def test_the_editor_refuses_to_keep_a_last_check_dated_after_today() -> None:
 def test_ticking_verified_dates_the_check_today_keeps_that_date_and_unticking_removes_it(
     client: TestClient, db: Session, editor: str
 ) -> None:
-    service = make_service(db, "Youth line", verified=False)
+    service = make_service(db, "Youth line", verified=False, published=False)
     fields = listing_form(client, service.id)
     fields |= {
         "verified": ["1"],

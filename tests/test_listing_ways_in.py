@@ -109,7 +109,7 @@ def test_a_listing_file_address_reaches_the_directory_and_a_change_replaces_it(
 def test_the_editor_saves_every_way_in_and_shows_it_again(
     client: TestClient, db: Session, editor: str
 ) -> None:
-    service = make_service(db, "Youth line")
+    service = make_service(db, "Youth line", published=False)  # saved at once, not a draft
     fields = listing_form(client, service.id)
     fields |= {
         "chat_url": ["https://example.org/chat"],

@@ -1,28 +1,29 @@
 """What the admin dashboard shows each role.
 
 A caseworker's dashboard is their team's open callback requests. An admin's shows every team's
-counts, open requests sitting with a team that has no duty phone, and SMS problems. Editors and
-admins see stale listings and problem reports.
+counts, open requests sitting with a team that has no duty phone, and SMS problems. Those who keep
+listings (admins, editors, approvers) see problem reports and the listings board
+(`app.admin.listing_board`: drafts waiting, watched listings, listings not checked in 180 days).
 """
 
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from sqlmodel import Session, col, func, select
 
+from app.admin.listing_board import LISTING_ROLES, ListingBoard, listing_board
 from app.admin.roles import Role
 from app.admin.settings_store import needs_two_factor
 from app.callbacks.queue import OPEN, QueueItem, TeamCounts, counts_by_team, queue
 from app.models import TEAM_ALERT, CallbackRequest, OutboundSms, ProblemReport, Service, Team, User
 from app.sms.outbox import paused_until
 
-STALE_AFTER = timedelta(days=180)  # a listing not checked for this long is shown as stale
 SHOWN = 50
 
 
 @dataclass
 class Dashboard:
-    stale: list[Service] = field(default_factory=list)
+    listings: ListingBoard | None = None
     reports: list[tuple[ProblemReport, Service]] = field(default_factory=list)
     open_reports: int = 0
     needs_two_factor: bool = False
@@ -35,17 +36,8 @@ class Dashboard:
 
 def dashboard_for(db: Session, user: User, now: datetime) -> Dashboard:
     board = Dashboard()
-    if user.role in (Role.ADMIN, Role.EDITOR):
-        cutoff = (now - STALE_AFTER).date()
-        board.stale = list(
-            db.exec(
-                select(Service)
-                .where(col(Service.archived).is_(False))
-                .where((col(Service.assured_date).is_(None)) | (col(Service.assured_date) < cutoff))
-                .order_by(col(Service.assured_date).asc().nulls_first(), col(Service.name))
-                .limit(SHOWN)
-            ).all()
-        )
+    if user.role in LISTING_ROLES:
+        board.listings = listing_board(db, user, now)
         board.reports = list(
             db.exec(
                 select(ProblemReport, Service)

@@ -42,6 +42,10 @@ FIELD_WORDS = {
     "chat_url": ("Enter the chat link starting https://, like https://example.org/chat", ""),
     "cost": ("Choose whether it is free", ""),
     "accessibility": ("", "The access details"),
+    "closed_until": ("Enter the last day it is closed as a date, like 2027-01-31", ""),
+    "closed_message": ("", "The closure note"),
+    "show_from": ("Enter the first day to show it as a date, like 2027-01-31", ""),
+    "show_until": ("Enter the last day to show it as a date, like 2027-01-31", ""),
 }
 # The address's parts: the form's field id and its message for a missing or wrong value.
 ADDRESS_WORDS = {
@@ -56,6 +60,11 @@ BETWEEN_FIELDS = {
         "verified",
         "Tick “Details verified” to show phone numbers or opening hours, or remove them",
     ),
+    "closed_without_date": (
+        "closed_until",
+        "Enter the last day it is closed, or clear the closure note",
+    ),
+    "show_dates_reversed": ("show_until", "The last day to show it must not be before the first"),
     # Only verified listings are public; one with no way in would be a dead end.
     "no_contact": (
         "verified",
@@ -93,6 +102,10 @@ FORM_ORDER = (
     "hours",
     "verified",
     "callback",
+    "closed_until",
+    "closed_message",
+    "show_from",
+    "show_until",
     "translation",
 )
 
@@ -163,6 +176,10 @@ def submission(form: ListingForm, choices: Choices, last_checked: date | None) -
         "cost": form.cost or None,
         "accessibility": form.accessibility or None,
         "callback": form.callback,
+        "closed_until": form.closed_until or None,
+        "closed_message": form.closed_message or None,
+        "show_from": form.show_from or None,
+        "show_until": form.show_until or None,
     }
     if form.street or form.town or form.postcode:
         data["address"] = {
@@ -314,4 +331,8 @@ def _values(listing: Listing, form: ListingForm, choices: Choices, ticked: int) 
         accessibility=listing.accessibility,
         callback=listing.callback,
         address=listing.address,
+        closed_until=listing.closed_until,
+        closed_message=listing.closed_message,
+        show_from=listing.show_from,
+        show_until=listing.show_until,
     )

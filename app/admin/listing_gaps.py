@@ -5,6 +5,8 @@ The public sees a listing only when it is published, not archived and confirmed 
 Staff see the rest: unconfirmed listings stay internal, and this says what is missing.
 """
 
+from datetime import date
+
 from app.models import Service
 
 NOT_CONFIRMED = (
@@ -30,8 +32,8 @@ def ways_in(service: Service) -> bool:
     )
 
 
-def missing(service: Service) -> list[str]:
-    """Why the public does not see this listing; empty when it is public."""
+def missing(service: Service, today: date | None = None) -> list[str]:
+    """Why the public does not see this listing (on `today`, in London); empty when it is public."""
     gaps = []
     if service.archived:
         gaps.append(ARCHIVED)
@@ -41,6 +43,10 @@ def missing(service: Service) -> list[str]:
         gaps.append(NOT_CONFIRMED)
     if not ways_in(service):
         gaps.append(NO_WAY_IN)
+    if today is not None and service.show_from is not None and service.show_from > today:
+        gaps.append(f"Scheduled: shown from {service.show_from:%d %b %Y}")
+    if today is not None and service.show_until is not None and service.show_until < today:
+        gaps.append(f"Schedule ended: last shown {service.show_until:%d %b %Y}")
     return gaps
 
 

@@ -7,10 +7,11 @@ as edited by staff (`source_fingerprint=None`) and stamp `last_modified`. The ca
 
 import uuid
 from collections.abc import Mapping
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import date, datetime
 
 from sqlalchemy.orm import selectinload
-from sqlmodel import Session, col, func, select
+from sqlmodel import Session, col, select
 
 from app.admin.access import Staff
 from app.admin.listings import Choices, ListingValues, OpeningHours, PhoneLine, TranslatedText
@@ -36,8 +37,6 @@ from app.models import (
 )
 
 SHORT = 200
-LIST_LIMIT = 200
-STATUS_FILTERS = ("published", "unpublished", "archived")
 # Status actions and the audit action each one records.
 STATUS_ACTIONS = {
     "publish": "listing-published",
@@ -130,6 +129,10 @@ def values_of(service: Service) -> ListingValues:
         accessibility=service.accessibility,
         callback=service.offers_callback,
         address=listing_place(service),
+        closed_until=service.closed_until,
+        closed_message=service.closed_message,
+        show_from=service.show_from,
+        show_until=service.show_until,
     )
 
 
@@ -141,6 +144,10 @@ def _phone_text(phone: PhoneLine) -> str:
 def _hours_text(hours: OpeningHours) -> str:
     when = "24 hours" if hours.all_day else f"{hours.opens:%H:%M} to {hours.closes:%H:%M}"
     return f"{','.join(hours.days)} {when}"
+
+
+def _day(value: date | None) -> str:
+    return value.strftime("%d %b %Y") if value else ""
 
 
 def describe(values: ListingValues, organizations: Mapping[str, str]) -> dict[str, str]:
@@ -166,6 +173,10 @@ def describe(values: ListingValues, organizations: Mapping[str, str]) -> dict[st
         "access": values.accessibility or "",
         "callback link": "yes" if values.callback else "no",
         "address": values.address.one_line if values.address else "",
+        "closed until": _day(values.closed_until),
+        "closure note": values.closed_message or "",
+        "show from": _day(values.show_from),
+        "show until": _day(values.show_until),
     }
     for lang, translated in sorted(values.translations.items()):
         text[f"name ({lang})"] = translated.name
@@ -188,6 +199,15 @@ def _short(text: str) -> str:
     return flat if len(flat) <= SHORT else flat[: SHORT - 1] + "…"
 
 
+@dataclass(frozen=True)
+class Proposal:
+    """Who proposed a change that waited as a draft (`app.admin.listing_workflow`), and when."""
+
+    user_id: int | None
+    actor: str
+    at: datetime
+
+
 def record_changes(
     db: Session,
     service: Service,
@@ -195,25 +215,32 @@ def record_changes(
     after: dict[str, str],
     staff: Staff,
     at: datetime,
+    proposal: Proposal | None = None,
 ) -> list[str]:
-    """One history row per field that differs; returns the names of those fields."""
+    """One history row per field that differs; returns the names of those fields.
+
+    With a `proposal`, the row names its proposer as the author and `staff` as the approver.
+    """
     changed = []
     for name in dict.fromkeys([*after, *before]):
         old, new = before.get(name, ""), after.get(name, "")
         if old == new:
             continue
         changed.append(name)
-        db.add(
-            ListingChange(
-                service_id=service.id,
-                user_id=staff.user.id,
-                actor=staff.user.email,
-                at=at,
-                field=name,
-                old=_short(old),
-                new=_short(new),
-            )
+        change = ListingChange(
+            service_id=service.id,
+            user_id=staff.user.id,
+            actor=staff.user.email,
+            at=at,
+            field=name,
+            old=_short(old),
+            new=_short(new),
         )
+        if proposal is not None:
+            change.user_id, change.actor = proposal.user_id, proposal.actor
+            change.proposed_at = proposal.at
+            change.approved_by_id, change.approved_by = staff.user.id, staff.user.email
+        db.add(change)
     return changed
 
 
@@ -237,8 +264,12 @@ def save_listing(
     choices: Choices,
     staff: Staff,
     at: datetime,
+    proposal: Proposal | None = None,
 ) -> Service:
-    """Create (service None) or update a listing from checked values, with history and audit."""
+    """Create (service None) or update a listing from checked values, with history and audit.
+
+    With a `proposal`, `staff` is approving someone's draft (`app.admin.listing_workflow`).
+    """
     if service is None:
         # New listings start unpublished, so nobody is sent to a half-finished listing.
         service = Service(
@@ -253,7 +284,7 @@ def save_listing(
         action = "listing-created"
     else:
         before = snapshot(service, choices.organizations)
-        action = "listing-updated"
+        action = "listing-draft-approved" if proposal else "listing-updated"
     service.organization_id = values.organization_id
     service.name = values.name
     service.summary = values.summary
@@ -269,12 +300,13 @@ def save_listing(
     service.cost = values.cost
     service.accessibility = values.accessibility
     service.offers_callback = values.callback
+    service.closed_until, service.closed_message = values.closed_until, values.closed_message
+    service.show_from, service.show_until = values.show_from, values.show_until
     _mark_edited(service, at)
     bump_directory_revision(db)
     _replace_children(db, service, values)
-    changed = record_changes(
-        db, service, before, snapshot(service, choices.organizations), staff, at
-    )
+    after = snapshot(service, choices.organizations)
+    changed = record_changes(db, service, before, after, staff, at, proposal)
     _audit(db, action, staff, "service", service.id, changed)
     return service
 
@@ -379,33 +411,3 @@ def change_status(
     )
     _audit(db, STATUS_ACTIONS[action], staff, "service", service.id, changed)
     return changed
-
-
-def find_listings(db: Session, name: str, status: str) -> list[Service]:
-    query = select(Service).options(
-        selectinload(Service.organization),  # type: ignore[arg-type]
-        # What `listing_gaps.missing` reads, in a fixed number of queries.
-        selectinload(Service.contacts).selectinload(Contact.phones),  # type: ignore[arg-type]
-        selectinload(Service.service_at_locations).selectinload(ServiceAtLocation.location),  # type: ignore[arg-type]
-    )
-    if name:
-        query = query.where(col(Service.name).icontains(name, autoescape=True))
-    if status == "published":
-        query = query.where(col(Service.published).is_(True), col(Service.archived).is_(False))
-    elif status == "unpublished":
-        query = query.where(col(Service.published).is_(False), col(Service.archived).is_(False))
-    elif status == "archived":
-        query = query.where(col(Service.archived).is_(True))
-    return list(
-        db.exec(query.order_by(func.lower(Service.name), col(Service.id)).limit(LIST_LIMIT)).all()
-    )
-
-
-def history(db: Session, service_id: uuid.UUID) -> list[ListingChange]:
-    return list(
-        db.exec(
-            select(ListingChange)
-            .where(ListingChange.service_id == service_id)
-            .order_by(col(ListingChange.at).desc(), col(ListingChange.id).desc())
-        ).all()
-    )

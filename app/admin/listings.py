@@ -77,6 +77,10 @@ class ListingForm:
     town: str = ""
     postcode: str = ""
     address_hidden: bool = False
+    closed_until: str = ""
+    closed_message: str = ""
+    show_from: str = ""
+    show_until: str = ""
 
 
 @dataclass(frozen=True)
@@ -135,6 +139,10 @@ class ListingValues:
     accessibility: str | None = None
     callback: bool = False
     address: ListingAddress | None = None
+    closed_until: date | None = None  # temporarily closed up to and including this day
+    closed_message: str | None = None
+    show_from: date | None = None  # shown to the public only from / until these days
+    show_until: date | None = None
 
 
 @dataclass(frozen=True)
@@ -213,6 +221,10 @@ def read_form(submitted: Submitted, choices: Choices) -> ListingForm:
         town=_text(submitted, "town"),
         postcode=_text(submitted, "postcode"),
         address_hidden=bool(_text(submitted, "address_hidden")),
+        closed_until=_text(submitted, "closed_until"),
+        closed_message=_text(submitted, "closed_message"),
+        show_from=_text(submitted, "show_from"),
+        show_until=_text(submitted, "show_until"),
     )
 
 
@@ -258,10 +270,18 @@ def form_for(values: ListingValues | None, choices: Choices) -> ListingForm:
             town=values.address.town if values.address else "",
             postcode=values.address.postcode if values.address else "",
             address_hidden=values.address.hidden if values.address else False,
+            closed_until=_day(values.closed_until),
+            closed_message=values.closed_message or "",
+            show_from=_day(values.show_from),
+            show_until=_day(values.show_until),
         )
     form.phones += [PhoneFields() for _ in range(BLANK_ROWS)]
     form.hours += [HoursFields() for _ in range(BLANK_ROWS)]
     return form
+
+
+def _day(value: date | None) -> str:
+    return value.isoformat() if value else ""
 
 
 def _translated(text: TranslatedText | None) -> tuple[str, str, str]:

@@ -4,12 +4,12 @@ from enum import StrEnum
 
 
 class Role(StrEnum):
-    """What a member of staff may do: admins everything, editors the listings, caseworkers their
-    team's callback queue. Stored in `staff_user.role` as the plain value ("admin")."""
+    """What a member of staff may do. Stored in `staff_user.role` as the plain value ("admin")."""
 
-    ADMIN = "admin"
-    EDITOR = "editor"
-    CASEWORKER = "caseworker"
+    ADMIN = "admin"  # everything, including who may see what
+    APPROVER = "approver"  # what editors do, and publishes others' drafts of public listings
+    EDITOR = "editor"  # edits listings; changes to public ones wait for an approver
+    CASEWORKER = "caseworker"  # their team's callback queue
     REVIEWER = "reviewer"  # checks translations in the languages on their account
     VIEWER = "viewer"  # partnership members: reads the anonymous impact report, nothing else
 

@@ -13,6 +13,8 @@ from app.models import AppSetting
 EDITORS_NEED_TWO_FACTOR = "editors_need_two_factor"
 # Roles that can never go without: they see personal data or change who can.
 ALWAYS_TWO_FACTOR = (Role.ADMIN, Role.CASEWORKER)
+# One-person teams: whoever proposed a change to a public listing may approve it too (default off).
+APPROVE_OWN_DRAFTS = "approve_own_drafts"
 
 
 def get_flag(db: Session, key: str, default: bool = False) -> bool:
@@ -32,4 +34,6 @@ def editors_need_two_factor(db: Session) -> bool:
 
 def needs_two_factor(db: Session, role: str) -> bool:
     """Whether someone with `role` must have a second factor (the one place this is decided)."""
-    return role in ALWAYS_TWO_FACTOR or (role == Role.EDITOR and editors_need_two_factor(db))
+    # Approvers edit listings as editors do (and publish them): the editors' setting covers both.
+    listings = role in (Role.EDITOR, Role.APPROVER)
+    return role in ALWAYS_TWO_FACTOR or (listings and editors_need_two_factor(db))

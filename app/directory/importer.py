@@ -162,6 +162,8 @@ def _fill_service(service: Service, listing: ServiceFile, digest: str) -> None:
     service.cost = listing.cost
     service.accessibility = listing.accessibility
     service.offers_callback = listing.callback
+    service.closed_until, service.closed_message = listing.closed_until, listing.closed_message
+    service.show_from, service.show_until = listing.show_from, listing.show_until
     service.status = "active"
     service.last_modified = utcnow()
     service.source_fingerprint = digest

@@ -230,6 +230,12 @@ class Listing(Strict):
     address: Annotated[ListingAddress | None, _unless(None)]
     # The youth team's own listing: its page links to the callback form.
     callback: Annotated[bool, _unless(False)]
+    # Temporarily closed up to and including `closed_until` (London); the note is shown with it.
+    closed_until: Annotated[date | None, _unless(None)]
+    closed_message: Annotated[str | None, Field(max_length=300), _unless(None)]
+    # Shown to the public only from / until these days (inclusive); None: no limit.
+    show_from: Annotated[date | None, _unless(None)]
+    show_until: Annotated[date | None, _unless(None)]
 
     @field_validator("assured_date")
     @classmethod
@@ -281,6 +287,25 @@ class Listing(Strict):
             raise PydanticCustomError(
                 "unknown_needs", "unknown needs {codes}", {"codes": str(unknown)}
             )
+        return value
+
+    @field_validator("closed_message")
+    @classmethod
+    def _closed_until_when(cls, value: str | None, info: ValidationInfo) -> str | None:
+        # A note saying "closed" with no end date would stay on the listing for ever.
+        if value and info.data.get("closed_until") is None and "closed_until" in info.data:
+            raise PydanticCustomError(
+                "closed_without_date",
+                "closed_message needs closed_until, the last day the service is closed",
+            )
+        return value
+
+    @field_validator("show_until")
+    @classmethod
+    def _show_dates_in_order(cls, value: date | None, info: ValidationInfo) -> date | None:
+        first = info.data.get("show_from")
+        if value is not None and first is not None and value < first:
+            raise PydanticCustomError("show_dates_reversed", "show_until is before show_from")
         return value
 
     @field_validator("phones", "hours")

@@ -7,7 +7,7 @@ row) into an error instead of a slow page.
 
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, or_
@@ -17,11 +17,20 @@ from sqlmodel import col, select
 from sqlmodel.sql.expression import Select
 
 from app.directory.search import in_area, public
-from app.models import Attribute, Contact, Location, Service, ServiceAtLocation, TaxonomyTerm
+from app.models import (
+    Attribute,
+    Contact,
+    Location,
+    Organization,
+    Service,
+    ServiceAtLocation,
+    TaxonomyTerm,
+)
 
 
 @dataclass(frozen=True)
 class ServiceFilters:
+    today: date  # in London: what is public depends on the day (`search.public`)
     search: str | None = None
     taxonomy_term_id: uuid.UUID | None = None
     taxonomy_id: uuid.UUID | None = None
@@ -29,6 +38,7 @@ class ServiceFilters:
     maximum_age: int | None = None
     modified_after: datetime | None = None
     district: str | None = None  # a postcode district, like LU1
+    organization_id: uuid.UUID | None = None
 
 
 @dataclass(frozen=True)
@@ -53,13 +63,15 @@ def rel(attribute: object) -> QueryableAttribute[Any]:
     return attribute
 
 
-def visible() -> list[ColumnElement[bool]]:
+def visible(today: date) -> list[ColumnElement[bool]]:
     """The public's rule (`app.directory.search.public`): the API shows what the pages show."""
-    return [public()]
+    return [public(today)]
 
 
 def service_conditions(filters: ServiceFilters) -> list[ColumnElement[bool]]:
-    conditions = visible()
+    conditions = visible(filters.today)
+    if filters.organization_id:
+        conditions.append(col(Service.organization_id) == filters.organization_id)
     if filters.search:
         words = filters.search
         conditions.append(
@@ -111,6 +123,12 @@ def full_service_options() -> list[ExecutableOption]:
         .selectinload(rel(Location.addresses)),
         Load(Service).raiseload("*"),
     ]
+
+
+def public_organizations(today: date) -> ColumnElement[bool]:
+    """Organisations with at least one public service: the others are not the public's business."""
+    shown = select(Service.organization_id).where(public(today))
+    return col(Organization.id).in_(shown)
 
 
 def service_at_location_query() -> Select[ServiceAtLocation, Service]:

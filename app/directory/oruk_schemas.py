@@ -31,6 +31,8 @@ SERVICE_LIST = _load("service_list.json")
 
 _service_parts = SERVICE["properties"]
 LOCATION: dict[str, Any] = _service_parts["service_at_locations"]["items"]["properties"]["location"]
+# The UK profile's organization.json: the same object a service nests.
+ORGANIZATION: dict[str, Any] = _service_parts["organization"]
 # The UK profile's taxonomy_term.json also requires `taxonomy`.
 TAXONOMY_TERM: dict[str, Any] = {
     **_service_parts["attributes"]["items"]["properties"]["taxonomy_term"],
@@ -68,6 +70,7 @@ SCHEMAS: dict[str, dict[str, Any]] = {
     "service": SERVICE,
     "service_list": SERVICE_LIST,
     "location": LOCATION,
+    "organization": ORGANIZATION,
     "taxonomy": TAXONOMY,
     "taxonomy_term": TAXONOMY_TERM,
     "service_at_location_list": SERVICE_AT_LOCATION_LIST,

@@ -3,14 +3,20 @@ and every way to reach it (phone, text, chat, website, email, an address with di
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from urllib.parse import quote_plus
 
 from babel import Locale, UnknownLocaleError
 from babel.dates import format_date
 
 from app.directory.files import NeedsFile
-from app.directory.hours import OpeningState, babel_locale, describe_hours, describe_state
+from app.directory.hours import (
+    LONDON,
+    OpeningState,
+    babel_locale,
+    describe_hours,
+    describe_state,
+)
 from app.models import Service
 
 Gettext = Callable[[str], str]
@@ -68,6 +74,8 @@ class ListingView:
     accessibility: str | None = None
     in_english: bool = False  # the reader's language is not English and the text is not in it
     local: bool = False
+    closed: bool = False  # temporarily closed: `status` says until when
+    closed_message: str | None = None  # staff's note, in English
 
     @property
     def reachable(self) -> bool:
@@ -160,6 +168,15 @@ def present(
     # A place's hours say "Open"; anything reached by phone, text or chat says "Lines open".
     lines = not (place is not None and not place.hidden and not phones and not service.chat_url)
     untranslated = not (translation and translation.description) and bool(service.description)
+    status = describe_state(state, now, lang, _, lines)
+    closed = (
+        service.closed_until is not None and service.closed_until >= now.astimezone(LONDON).date()
+    )
+    if closed and service.closed_until is not None:
+        # The stored day is the last one closed; readers want the day it opens again.
+        reopens = service.closed_until + timedelta(days=1)
+        when = format_date(reopens, "long", locale=babel_locale(lang))
+        status = _("Closed for now. It should open again on %(date)s.") % {"date": when}
     return ListingView(
         id=str(service.id),
         name=name,
@@ -169,7 +186,7 @@ def present(
         description=description,
         description_lang=lang if translation and translation.description else "en",
         open_now=state.open_now,
-        status=describe_state(state, now, lang, _, lines),
+        status=status,
         hours=describe_hours(service.schedules, lang, _),
         ages=_ages(service, _),
         phones=phones,
@@ -188,4 +205,6 @@ def present(
         accessibility=service.accessibility,
         in_english=lang != "en" and untranslated,
         local=local,
+        closed=closed,
+        closed_message=service.closed_message if closed else None,
     )

@@ -1,8 +1,10 @@
 """Finding help services: filters, the order that puts help available now first, and one listing.
 
 What the public sees, and what an area means, are written once here and used by the API too:
-only published, unarchived listings confirmed by staff are public; a service with no areas is
-national, and with an area only national services and local ones covering it match (local first).
+only published, unarchived listings confirmed by staff, inside their show-from/show-until days, are
+public (a change waiting as a draft is not in these rows at all: `app.admin.listing_workflow`); a
+service with no areas is national, and with an area only national services and local ones covering
+it match (local first). A temporarily closed service is public but never "open now".
 
 The number of queries is the same whatever the size of the directory: one query finds the matching
 services with their opening hours (plain rows, for ordering), and only the page's listings are
@@ -13,16 +15,16 @@ import re
 import uuid
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import NamedTuple
 
 from sqlalchemy import ColumnElement, and_, exists, false, or_
+from sqlalchemy import Select as SaSelect
 from sqlalchemy import select as sa_select
 from sqlalchemy.orm import selectinload
 from sqlmodel import Session, col, select
-from sqlmodel.sql.expression import Select
 
-from app.directory.hours import Hours, OpeningState, opening_state
+from app.directory.hours import LONDON, Hours, OpeningState, opening_state
 from app.models import (
     Attribute,
     Contact,
@@ -71,6 +73,11 @@ class Match(NamedTuple):
     verified: bool
     name: str
     local: bool
+    closed: bool
+
+
+# A temporarily closed service: hours known, closed, and not opening again soon.
+CLOSED_FOR_NOW = OpeningState(True, False, False, None, None)
 
 
 HOURS_COLUMNS = (col(Schedule.byday), col(Schedule.opens_at), col(Schedule.closes_at))
@@ -96,13 +103,37 @@ def known_district(district: str) -> bool:
     return letters is not None and letters.group() in POSTCODE_AREAS
 
 
-def public() -> ColumnElement[bool]:
-    """What the public pages and the API show: published, not archived, confirmed by staff."""
+def london_day(now: datetime) -> date:
+    return now.astimezone(LONDON).date()
+
+
+def public(today: date) -> ColumnElement[bool]:
+    """What the public pages and the API show on `today` (London): published, not archived,
+    confirmed by staff, and scheduled to show today."""
     return and_(
         col(Service.published).is_(True),
         col(Service.archived).is_(False),
         col(Service.verified).is_(True),
+        or_(col(Service.show_from).is_(None), col(Service.show_from) <= today),
+        or_(col(Service.show_until).is_(None), col(Service.show_until) >= today),
     )
+
+
+def closed_on(today: date) -> ColumnElement[bool]:
+    """The service is temporarily closed on `today` (its last closed day is today or later)."""
+    return and_(col(Service.closed_until).is_not(None), col(Service.closed_until) >= today)
+
+
+def is_closed(service: Service, today: date) -> bool:
+    """`closed_on` for a loaded row."""
+    return service.closed_until is not None and service.closed_until >= today
+
+
+def state_of(service: Service, now: datetime) -> OpeningState:
+    """Whether a loaded service is open now: never while temporarily closed."""
+    if is_closed(service, london_day(now)):
+        return CLOSED_FOR_NOW
+    return opening_state(service.schedules, now)
 
 
 def covers(district: str) -> ColumnElement[bool]:
@@ -118,9 +149,15 @@ def in_area(district: str) -> ColumnElement[bool]:
     return or_(national, covers(district))
 
 
-def _matching(filters: Filters) -> Select[uuid.UUID, bool, str, bool]:
+def _matching(filters: Filters, today: date) -> SaSelect[uuid.UUID, bool, str, bool, bool]:
     local = covers(filters.area) if filters.area else false()
-    query = select(Service.id, Service.verified, Service.name, local.label("local")).where(public())
+    query = sa_select(
+        col(Service.id),
+        col(Service.verified),
+        col(Service.name),
+        local.label("local"),
+        closed_on(today).label("closed"),
+    ).where(public(today))
     if filters.need:
         with_need = (
             select(Attribute.link_id)
@@ -145,10 +182,16 @@ def find_services(session: Session, filters: Filters, now: datetime) -> Results:
     the opening state is worked out once per distinct timetable (many services share one, like
     "Monday to Friday, 9 to 5"); only the page shown is loaded in full.
     """
-    matched = _matching(filters).subquery()
+    today = london_day(now)
+    matched = _matching(filters, today).subquery()
     # Plain rows through the connection: no ORM objects for thousands of matches.
     query = sa_select(
-        matched.c.id, matched.c.verified, matched.c.name, matched.c.local, *HOURS_COLUMNS
+        matched.c.id,
+        matched.c.verified,
+        matched.c.name,
+        matched.c.local,
+        matched.c.closed,
+        *HOURS_COLUMNS,
     ).outerjoin(Schedule, col(Schedule.service_id) == matched.c.id)
     rows: dict[uuid.UUID, Match] = {}
     hours: dict[uuid.UUID, list[Hours]] = defaultdict(list)
@@ -157,23 +200,26 @@ def find_services(session: Session, filters: Filters, now: datetime) -> Results:
         verified,
         name,
         local,
+        closed,
         byday,
         opens_at,
         closes_at,
     ) in session.connection().execute(query):
-        rows.setdefault(service_id, Match(service_id, verified, name, bool(local)))
+        rows.setdefault(service_id, Match(service_id, verified, name, bool(local), bool(closed)))
         if byday is not None:
             hours[service_id].append(Hours(byday, opens_at, closes_at))
     by_timetable: dict[frozenset[Hours], OpeningState] = {}
 
-    def state_of(service_id: uuid.UUID) -> OpeningState:
+    def row_state(service_id: uuid.UUID) -> OpeningState:
+        if rows[service_id].closed:
+            return CLOSED_FOR_NOW
         own = hours.get(service_id, [])
         timetable = frozenset(own)
         if timetable not in by_timetable:
             by_timetable[timetable] = opening_state(own, now)
         return by_timetable[timetable]
 
-    states = {service_id: state_of(service_id) for service_id in rows}
+    states = {service_id: row_state(service_id) for service_id in rows}
     found = list(rows.values())
     if filters.open_now:
         found = [row for row in found if states[row.id].open_now]
@@ -189,20 +235,21 @@ def find_services(session: Session, filters: Filters, now: datetime) -> Results:
     pages = max(1, -(-len(found) // PAGE_SIZE))
     page = min(max(filters.page, 1), pages)
     chosen = found[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]
-    services = {service.id: service for service in load_services(session, [r.id for r in chosen])}
+    chosen_ids = [row.id for row in chosen]
+    services = {service.id: service for service in load_services(session, chosen_ids, today)}
     listings = [
         Found(services[row.id], states[row.id], row.local) for row in chosen if row.id in services
     ]
     return Results(listings=listings, total=len(found), page=page, pages=pages)
 
 
-def load_services(session: Session, ids: list[uuid.UUID]) -> list[Service]:
-    """Published services with everything a listing shows, in a fixed number of queries."""
+def load_services(session: Session, ids: list[uuid.UUID], today: date) -> list[Service]:
+    """Public services with everything a listing shows, in a fixed number of queries."""
     if not ids:
         return []
     query = (
         select(Service)
-        .where(col(Service.id).in_(ids), public())
+        .where(col(Service.id).in_(ids), public(today))
         .options(
             selectinload(Service.translations),  # type: ignore[arg-type]
             selectinload(Service.contacts).selectinload(Contact.phones),  # type: ignore[arg-type]
@@ -218,6 +265,6 @@ def load_services(session: Session, ids: list[uuid.UUID]) -> list[Service]:
     return list(session.exec(query).all())
 
 
-def find_service(session: Session, service_id: uuid.UUID) -> Service | None:
-    found = load_services(session, [service_id])
+def find_service(session: Session, service_id: uuid.UUID, today: date) -> Service | None:
+    found = load_services(session, [service_id], today)
     return found[0] if found else None

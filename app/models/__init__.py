@@ -34,7 +34,16 @@ from app.models.directory import (
 )
 from app.models.impact import UsageCount
 from app.models.review import TranslationCheck, TranslationSuggestion
-from app.models.staff import AdminSession, AppSetting, AuditEvent, ListingChange, Team, User
+from app.models.staff import (
+    AdminSession,
+    AppSetting,
+    AuditEvent,
+    ListingChange,
+    ListingDraft,
+    ListingWatch,
+    Team,
+    User,
+)
 
 __all__ = [
     "TEAM_ALERT",
@@ -51,6 +60,8 @@ __all__ = [
     "InboundSms",
     "Language",
     "ListingChange",
+    "ListingDraft",
+    "ListingWatch",
     "Location",
     "OptOut",
     "Organization",

@@ -49,6 +49,12 @@ class Service(SQLModel, table=True):
     last_modified: datetime = timestamp(index=True)
     # Fingerprint of the listing file this row was last imported from; None if edited only by staff.
     source_fingerprint: str | None = Field(default=None, max_length=64)
+    # Temporarily closed up to and including this day (London), with an optional note to readers.
+    closed_until: date | None = None
+    closed_message: str | None = Field(default=None, max_length=300)
+    # Shown to the public only from / up to and including these days (London); None: no limit.
+    show_from: date | None = None
+    show_until: date | None = None
 
     organization: Organization = Relationship(back_populates="services")
     translations: list["ServiceTranslation"] = Relationship(cascade_delete=True)

@@ -78,7 +78,11 @@ class AuditEvent(SQLModel, table=True):
 
 
 class ListingChange(SQLModel, table=True):
-    """One changed field of a listing: who, when, old and new value."""
+    """One changed field of a listing: who, when, old and new value.
+
+    A change that waited as a draft names who proposed it (`user_id`, `actor`, `proposed_at`) and
+    who approved it (`approved_by_id`, `approved_by`); `at` is when it went live.
+    """
 
     __tablename__ = "listing_change"
 
@@ -90,6 +94,37 @@ class ListingChange(SQLModel, table=True):
     field: str = Field(max_length=64)
     old: str = ""
     new: str = ""
+    proposed_at: datetime | None = optional_timestamp()
+    approved_by_id: int | None = Field(default=None, foreign_key="staff_user.id")
+    approved_by: str | None = Field(default=None, max_length=255)
+
+
+class ListingDraft(SQLModel, table=True):
+    """A change to a public listing waiting for approval; the public sees the listing as it was.
+
+    One draft per listing: editing it again replaces it. `content` is the whole proposed listing
+    as JSON (`app.admin.listing_workflow`).
+    """
+
+    __tablename__ = "listing_draft"
+
+    service_id: uuid.UUID = Field(foreign_key="service.id", primary_key=True, ondelete="CASCADE")
+    user_id: int | None = Field(default=None, foreign_key="staff_user.id", ondelete="SET NULL")
+    actor: str = Field(max_length=255)
+    proposed_at: datetime = timestamp()
+    content: str
+
+
+class ListingWatch(SQLModel, table=True):
+    """Someone watching a listing: its changes and problem reports show on their dashboard."""
+
+    __tablename__ = "listing_watch"
+
+    user_id: int = Field(foreign_key="staff_user.id", primary_key=True, ondelete="CASCADE")
+    service_id: uuid.UUID = Field(
+        foreign_key="service.id", primary_key=True, index=True, ondelete="CASCADE"
+    )
+    since: datetime = timestamp()
 
 
 class AppSetting(SQLModel, table=True):

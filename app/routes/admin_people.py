@@ -17,7 +17,13 @@ from app.admin.access import Admin, AdminPost, Staff, admin_page, redirect, save
 from app.admin.audit import audit_actions, find_events
 from app.admin.auth import clear_sign_in_failures, password_confirmed, revoke_sessions
 from app.admin.roles import ROLES, Role
-from app.admin.settings_store import EDITORS_NEED_TWO_FACTOR, editors_need_two_factor, set_flag
+from app.admin.settings_store import (
+    APPROVE_OWN_DRAFTS,
+    EDITORS_NEED_TWO_FACTOR,
+    editors_need_two_factor,
+    get_flag,
+    set_flag,
+)
 from app.admin.users import EMAIL, AccountError, create_user, reviewer_languages
 from app.content import SOURCE_LANGUAGE
 from app.context import AppContext, ContextDep, KeysDep, SessionDep
@@ -361,6 +367,7 @@ def settings_page(request: Request, db: SessionDep, staff: Admin) -> Response:
         "admin/settings.html",
         staff,
         editors_need_two_factor=editors_need_two_factor(db),
+        approve_own_drafts=get_flag(db, APPROVE_OWN_DRAFTS),
         saved=request.query_params.get("saved") == "1",
     )
 
@@ -370,7 +377,20 @@ def save_settings(
     db: SessionDep,
     staff: AdminPost,
     editors_field: Annotated[str, Form(alias=EDITORS_NEED_TWO_FACTOR, max_length=10)] = "",
+    approve_own_drafts: FormText = "",
 ) -> Response:
+    own_drafts = approve_own_drafts == "yes"
+    if own_drafts != get_flag(db, APPROVE_OWN_DRAFTS):
+        # Audited apart, so the log says who let one person publish their own changes.
+        set_flag(db, APPROVE_OWN_DRAFTS, own_drafts)
+        staff.audit(
+            db,
+            "update",
+            entity="setting",
+            entity_id=APPROVE_OWN_DRAFTS,
+            detail="approvers may publish their own changes: " + ("on" if own_drafts else "off"),
+        )
+        db.commit()
     wanted = editors_field == "yes"
     if wanted != editors_need_two_factor(db):
         set_flag(db, EDITORS_NEED_TWO_FACTOR, wanted)

@@ -5,7 +5,9 @@ Other directories reuse the listings through it. Rules every endpoint keeps:
   answer to CORS preflight requests;
 - an ETag on every 200, so a client that polls gets an empty 304 while nothing has changed;
 - errors as JSON `{"detail": "..."}`: 400 for a bad parameter, 404 for an unknown id or path;
-- unpublished and archived services never appear, whatever the endpoint;
+- only what the public pages show appears (`app.directory.search.public`: no unpublished,
+  archived, unconfirmed or scheduled-out services, and never a draft), whatever the endpoint;
+  organisations only when they run a public service;
 - a fixed number of queries per request whatever the page size or table size: children are
   loaded with `selectinload`, and `raiseload` turns any forgotten lazy load into an error;
 - the services list is answered from memory while the directory is unchanged (see
@@ -27,20 +29,22 @@ from sqlalchemy import func
 from sqlalchemy.orm import joinedload
 from sqlmodel import Session, col, select
 
-from app.context import SessionDep, SettingsDep
+from app.context import NowDep, SessionDep, SettingsDep
 from app.directory import oruk, oruk_schemas
 from app.directory.oruk_objects import Item, OpenReferralObject, Page, ServiceSummary
 from app.directory.oruk_queries import (
     PageRequest,
     ServiceFilters,
     full_service_options,
+    public_organizations,
     rel,
     service_at_location_query,
     service_conditions,
     summary_options,
     visible,
 )
-from app.models import Location, Service, ServiceAtLocation, Taxonomy, TaxonomyTerm
+from app.directory.search import london_day
+from app.models import Location, Organization, Service, ServiceAtLocation, Taxonomy, TaxonomyTerm
 from app.pages import etag_matches
 from app.routes.api_cache import CACHE_CONTROL, answer_from_cache, etag_for
 from app.routes.api_params import (
@@ -53,7 +57,8 @@ from app.routes.api_params import (
 
 T = TypeVar("T")
 API_PREFIX = "/api/v1"
-HSDS_VERSION = "3.0"
+# What the Open Referral UK validator expects at the root: the UK profile of HSDS 3.0.
+HSDS_VERSION = "HSDS-UK-3.0"
 PROFILE_URL = "https://ref.openreferraluk.org/"
 CORS_HEADERS = {"Access-Control-Allow-Origin": "*", "Access-Control-Expose-Headers": "ETag"}
 # Answered from memory while the directory revision stays the same (`app/routes/api_cache.py`).
@@ -191,12 +196,12 @@ def services_page(
     operation_id="getFullyNestedServiceById",
     responses=schema_response("service"),
 )
-def get_service(id: str, session: SessionDep) -> Response:
+def get_service(id: str, session: SessionDep, now: NowDep) -> Response:
     """One service with everything about it."""
     service_id = parse_id(id, "service")
     row = session.exec(
         select(Service)
-        .where(col(Service.id) == service_id, *visible())
+        .where(col(Service.id) == service_id, *visible(london_day(now)))
         .options(*full_service_options())
     ).first()
     return sent(oruk.full_service(found(row, "service", id)))
@@ -267,6 +272,38 @@ def get_taxonomy_term(id: str, session: SessionDep) -> Response:
 
 
 @router.get(
+    "/organizations",
+    operation_id="getPaginatedListOfOrganizations",
+    responses=schema_response("organization", in_pages=True),
+)
+def list_organizations(session: SessionDep, page: PageDep, now: NowDep) -> Response:
+    """Organisations running at least one service the public can see."""
+    shown = public_organizations(london_day(now))
+    total, rows = one_page(
+        session,
+        page,
+        select(func.count()).select_from(Organization).where(shown),
+        select(Organization).where(shown).order_by(col(Organization.name), col(Organization.id)),
+    )
+    return paginated(page, total, [oruk.organization(row) for row in rows])
+
+
+@router.get(
+    "/organizations/{id}",
+    operation_id="getOrganizationById",
+    responses=schema_response("organization"),
+)
+def get_organization(id: str, session: SessionDep, now: NowDep) -> Response:
+    organization_id = parse_id(id, "organization")
+    row = session.exec(
+        select(Organization).where(
+            col(Organization.id) == organization_id, public_organizations(london_day(now))
+        )
+    ).first()
+    return sent(oruk.organization(found(row, "organization", id)))
+
+
+@router.get(
     "/service_at_locations",
     operation_id="getPaginatedListOfServiceAtLocation",
     responses=schema_response("service_at_location_list", in_pages=True),
@@ -296,11 +333,11 @@ def list_service_at_locations(session: SessionDep, page: PageDep, filters: Filte
     operation_id="getServiceAtLocationWithNestedDataById",
     responses=schema_response("service_at_location"),
 )
-def get_service_at_location(id: str, session: SessionDep) -> Response:
+def get_service_at_location(id: str, session: SessionDep, now: NowDep) -> Response:
     link_id = parse_id(id, "service at location")
     row = session.exec(
         service_at_location_query()
-        .where(col(ServiceAtLocation.id) == link_id, *visible())
+        .where(col(ServiceAtLocation.id) == link_id, *visible(london_day(now)))
         .options(
             joinedload(rel(ServiceAtLocation.location)).selectinload(rel(Location.addresses)),
             *full_service_options(),

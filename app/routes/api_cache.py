@@ -1,9 +1,10 @@
 """Finished API responses kept as bytes: JSON serialised and gzip-compressed once, not per request.
 
-Responses are keyed by path, query and the directory revision (see `app/directory/revision.py`),
-and looked up before FastAPI parses the parameters: a repeated request is answered from memory
-without a query or a thread, and a saved change is served at once on the instance that saved it and
-within about a second elsewhere. Concurrent requests for one uncached answer share one.
+Responses are keyed by path, query, the directory revision (see `app/directory/revision.py`) and
+the day in London (listings are scheduled by day), and looked up before FastAPI parses the
+parameters: a repeated request is answered from memory without a query or a thread, and a saved
+change is served at once on the instance that saved it and within about a second elsewhere.
+Concurrent requests for one uncached answer share one.
 """
 
 import gzip
@@ -15,6 +16,7 @@ from fastapi.responses import Response
 
 from app.context import context_of
 from app.directory.cache import ResponseCache, respond
+from app.directory.search import london_day
 from app.pages import CachedResponse
 
 JSON = "application/json"
@@ -47,7 +49,10 @@ async def answer_from_cache(
     # Not a dependency: this wraps the route's whole handling (see app.routes.api).
     context = context_of(request.app)
     revision = await context.directory_revision.current()
-    key = (request.url.path, tuple(sorted(request.query_params.multi_items())), revision)
+    # The day is in the key because listings are scheduled to show from and until a day.
+    today = london_day(context.clock())
+    query = tuple(sorted(request.query_params.multi_items()))
+    key = (request.url.path, query, revision, today)
     cache: ResponseCache[CachedResponse] = context.api_cache
 
     async def make() -> tuple[CachedResponse, bool]:

@@ -11,8 +11,9 @@ from typing import Annotated, Any
 from fastapi import Depends, Query
 from fastapi.exceptions import RequestValidationError
 
+from app.context import NowDep
 from app.directory.oruk_queries import PageRequest, ServiceFilters, parse_moment
-from app.directory.search import known_district, postcode_district
+from app.directory.search import known_district, london_day, postcode_district
 
 DEFAULT_PER_PAGE = 50
 MAX_PER_PAGE = 100
@@ -67,10 +68,14 @@ def age_query(description: str) -> Any:
 
 
 async def service_filters(
+    now: NowDep,
     search: Annotated[
         str | None, Query(max_length=200, description="Words in name or description.")
     ] = None,
     taxonomy_term_id: Annotated[uuid.UUID | None, Query(description="Has this term.")] = None,
+    organization_id: Annotated[
+        uuid.UUID | None, Query(description="Run by this organization.")
+    ] = None,
     taxonomy_id: Annotated[
         uuid.UUID | None, Query(description="Has a term of this taxonomy.")
     ] = None,
@@ -101,6 +106,8 @@ async def service_filters(
         maximum_age=maximum_age,
         modified_after=moment(modified_after) if modified_after else None,
         district=district,
+        organization_id=organization_id,
+        today=london_day(now),
     )
 
 

@@ -21,14 +21,15 @@ from app.context import (
 )
 from app.directory.cache import respond
 from app.directory.files import NeedsFile
-from app.directory.hours import opening_state
 from app.directory.present import Gettext, needs_in, present
 from app.directory.search import (
     Filters,
     find_service,
     find_services,
     known_district,
+    london_day,
     postcode_district,
+    state_of,
 )
 from app.impact.tally import listing_seen, search_seen
 from app.models import ProblemReport, Service
@@ -114,9 +115,9 @@ async def directory(
     return respond(request, await context.directory_cache.get_or_render(key, render))
 
 
-def _service_or_404(session: Session, service_id: str) -> Service:
+def _service_or_404(session: Session, service_id: str, now: datetime) -> Service:
     try:
-        service = find_service(session, uuid.UUID(service_id))
+        service = find_service(session, uuid.UUID(service_id), london_day(now))
     except ValueError:
         service = None
     if service is None:
@@ -135,9 +136,9 @@ def _listing_page(
     errors: list[tuple[str, str]] | None = None,
     status: int = 400,
 ) -> Response:
-    service = _service_or_404(session, service_id)
+    service = _service_or_404(session, service_id, now)
     needs = needs_in(all_needs, lang)
-    state = opening_state(service.schedules, now)
+    state = state_of(service, now)
     listing = present(service, state, lang, renderer.gettext[lang], now, needs)
     html = renderer.render(
         lang,
@@ -187,7 +188,7 @@ def report_problem(
             request, renderer, needs, session, now, lang, service_id, problem, status
         )
 
-    service = _service_or_404(session, service_id)
+    service = _service_or_404(session, service_id, now)
     if kind not in REPORT_KINDS:
         return page_with([("kind-wrong-phone", _("Choose what is wrong"))])
     if len(details) > 1000:

@@ -1,7 +1,7 @@
 """The impact report: anonymous daily usage counts, and how many cards a batch printed.
 
 Revision ID: 0009_impact_counts
-Revises: 0007_directory_truth
+Revises: 0008_listing_workflow
 Create Date: 2026-12-01 04:00:00
 """
 
@@ -12,7 +12,7 @@ import sqlmodel
 from alembic import op
 
 revision: str = "0009_impact_counts"
-down_revision: str | None = "0007_directory_truth"
+down_revision: str | None = "0008_listing_workflow"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

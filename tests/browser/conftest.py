@@ -285,6 +285,7 @@ _MOBILES = iter(range(100, 1000))
 STAFF = {
     "admin": "admin@example.org",
     "editor": "editor@example.org",
+    "approver": "approver@example.org",
     "caseworker": "caseworker@example.org",
 }
 

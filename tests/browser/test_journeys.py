@@ -87,7 +87,7 @@ def test_a_young_person_reads_the_card_in_urdu_finds_help_and_asks_for_a_callbac
     assert page.url.endswith(f"ref={reference}")
 
 
-def test_an_editor_fixes_a_phone_number_and_the_public_page_shows_it(
+def test_an_editor_fixes_a_phone_number_and_the_public_page_shows_it_once_approved(
     server: Server, staff: dict[str, str], page: Page
 ) -> None:
     sign_in(page, server, staff["editor"])
@@ -96,10 +96,19 @@ def test_an_editor_fixes_a_phone_number_and_the_public_page_shows_it(
     expect(page).to_have_url(re.compile(r"/admin/listings/[0-9a-f-]{36}$"))
     service_id = page.url.rsplit("/", 1)[1]
     page.fill("#phone-0-number", "0800 123 4567")
-    page.click("main form button:text-is('Save changes')")
+    page.click("main form button:text-is('Save as a draft for approval')")
     expect(page.locator(".error-summary")).to_have_count(0)
+    expect(page.locator("#draft")).to_contain_text("0800 123 4567")
 
     public = page.context.new_page()
+    public.goto(f"{server.url}/en/help/{service_id}")
+    expect(public.locator("main a.call[href='tel:116000']")).to_be_visible()  # not yet approved
+    page.click("form[action='/admin/logout'] button")  # sign out; a second person approves
+    sign_in(page, server, staff["approver"])
+    page.goto(f"{server.url}/admin/listings/{service_id}")
+    page.click("#draft button:text-is('Approve and publish these changes')")
+    expect(page.locator(".notice[role=status]")).to_contain_text("approved and published")
+
     public.goto(f"{server.url}/en/help/{service_id}")
     expect(public.locator("main h1")).to_have_text("Missing People")
     expect(public.locator("main a.call[href='tel:08001234567']")).to_be_visible()
