@@ -139,7 +139,7 @@ def test_an_admin_turns_off_the_editors_second_factor_rule_in_settings(web: Test
     page = web.get("/admin/settings")
     response = web.post("/admin/settings", data={"csrf_token": csrf})
 
-    assert "Editors must use a second factor" in page.text
+    assert "Editors and approvers must use a second factor" in page.text
     assert response.status_code == 303
     with database(web) as db:
         assert not editors_need_two_factor(db)
