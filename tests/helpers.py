@@ -44,3 +44,12 @@ class PageParts(HTMLParser):
 
     def first(self, tag: str) -> dict[str, str]:
         return self.all(tag)[0]
+
+
+def made_by_the_request(statement: str) -> bool:
+    """Whether a recorded SQL statement is the request's own, when counting a request's queries.
+
+    Usage counts (app/impact) are stored every few seconds by a background task on the same
+    engine; one landing while a request is counted is not that request's work.
+    """
+    return "usage_count" not in statement

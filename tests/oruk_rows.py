@@ -27,6 +27,7 @@ from app.models import (
     utcnow,
 )
 from tests.factories import EVERY_DAY, make_service
+from tests.helpers import made_by_the_request
 
 
 def add_location(session: Session, service: Service, name: str = "Youth centre") -> str:
@@ -78,7 +79,8 @@ def counted_statements(client: TestClient) -> Iterator[list[str]]:
     statements: list[str] = []
 
     def count(*args: Any) -> None:
-        statements.append(args[2])
+        if made_by_the_request(args[2]):
+            statements.append(args[2])
 
     event.listen(engine, "before_cursor_execute", count)
     try:

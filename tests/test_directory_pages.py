@@ -18,7 +18,7 @@ from app.models import ProblemReport, Service
 from app.settings import Settings
 from tests.app_context import context, set_clock
 from tests.factories import EVERY_DAY, load_needs, load_shipped_listings, make_service
-from tests.helpers import PageParts
+from tests.helpers import PageParts, made_by_the_request
 
 WEDNESDAY_NOON = datetime(2026, 11, 25, 12, 0, tzinfo=ZoneInfo("Europe/London"))
 
@@ -233,7 +233,8 @@ def count_queries(engine: Engine, client: TestClient, path: str) -> int:
     statements: list[str] = []
 
     def record(*args: object) -> None:
-        statements.append(str(args[2]))
+        if made_by_the_request(str(args[2])):
+            statements.append(str(args[2]))
 
     event.listen(engine, "before_cursor_execute", record)
     try:

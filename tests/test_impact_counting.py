@@ -9,7 +9,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine, inspect
 from sqlmodel import Session, select
 
-from app.directory.search import find_service
+from app.directory.search import find_service, london_day
 from app.impact.tally import Tally, flush
 from app.main import create_app
 from app.models import ScanCount, Service, UsageCount
@@ -93,7 +93,9 @@ def listing_id(client: TestClient) -> str:
     with Session(context(client).engine) as db:
         if db.exec(select(Service)).first() is None:
             load_shipped_listings(db)
-        shown = [s for s in db.exec(select(Service)).all() if find_service(db, s.id) is not None]
+        today = london_day(context(client).clock())
+        services = db.exec(select(Service)).all()
+        shown = [s for s in services if find_service(db, s.id, today) is not None]
         return str(shown[0].id)
 
 
