@@ -29,6 +29,8 @@ def security_headers(style_hash: str) -> list[tuple[bytes, bytes]]:
     policy = (
         "default-src 'none'; script-src 'self'; "
         f"style-src '{style_hash}'; img-src 'self'; form-action 'self'; "
+        # The offline worker and the home-screen manifest (app/offline.py), from this site only.
+        "worker-src 'self'; manifest-src 'self'; "
         "base-uri 'none'; frame-ancestors 'none'"
     )
     return [
