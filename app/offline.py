@@ -1,4 +1,4 @@
-"""What lets the card open with no signal and sit on a home screen: the worker, the manifest, the logo.
+"""What lets the card open with no signal and sit on a home screen: worker, manifest and logo.
 
 Progressive enhancement only: every page works without any of this. The exit script registers the
 worker of the reader's language (`/{lang}/sw.js`, so its scope is that language's pages) after
@@ -88,7 +88,7 @@ def manifest(renderer: "Renderer", lang: str) -> bytes:
     operator = renderer.content.operator
     name = renderer.plain_gettext[lang]("Consequences card")
     document = {
-        "name": f"{name} – {operator.short_name}",
+        "name": f"{name}: {operator.short_name}",
         "short_name": name,
         "lang": lang,
         "dir": language.dir,
@@ -104,7 +104,7 @@ def manifest(renderer: "Renderer", lang: str) -> bytes:
     return json.dumps(document, ensure_ascii=False, indent=1).encode()
 
 
-WORKER = """// Keeps this language's card and topic pages for reading with no signal (see app/offline.py).
+WORKER = """// Keeps this language's card and topics for reading with no signal (app/offline.py).
 "use strict";
 var PREFIX = %(prefix)s;
 var CACHE = PREFIX + %(version)s;
@@ -135,7 +135,8 @@ self.addEventListener("fetch", function (event) {
     }
     return response;
   }).catch(function () {
-    return caches.match(url.pathname, {cacheName: CACHE, ignoreVary: true}).then(function (hit) {
+    var kept = {cacheName: CACHE, ignoreVary: true};
+    return caches.match(url.pathname, kept).then(function (hit) {
       return hit || Response.error();
     });
   }));

@@ -48,8 +48,8 @@ class CardSize:
         return round((PAGE_HEIGHT - self.rows * self.height) / 2, 2)
 
 
-BUSINESS_CARD = CardSize("card", "business cards, 85 × 55 mm", 85.0, 55.0, 2, 5)
-A6 = CardSize("a6", "A6 cards, 148 × 105 mm", 148.0, 105.0, 1, 2)
+BUSINESS_CARD = CardSize("card", "business cards, 85 × 55 mm", 85.0, 55.0, 2, 5)  # noqa: RUF001
+A6 = CardSize("a6", "A6 cards, 148 × 105 mm", 148.0, 105.0, 1, 2)  # noqa: RUF001
 SIZES = {size.code: size for size in (BUSINESS_CARD, A6)}
 
 

@@ -36,6 +36,8 @@ PUBLIC_PATHS = [
     "/{lang}/help?need=low-or-unsafe&area=LU1&open=1",
     f"/{{lang}}/help/{SAMARITANS}",
     "/{lang}/callback",
+    "/{lang}/privacy",
+    "/{lang}/accessibility",
 ]
 ADMIN_PATHS = [
     "/admin/",

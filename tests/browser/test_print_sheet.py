@@ -29,6 +29,31 @@ PT_PER_MM = 72 / 25.4
 TEXT_NUMBER = "+447700900001"  # Ofcom's drama range
 
 
+# Every element showing text on a card: smaller than 9 pt (12 CSS px), or reaching outside it.
+TOO_SMALL_OR_OUTSIDE = """() => {
+    const found = [];
+    for (const card of document.querySelectorAll('.card')) {
+        const box = card.getBoundingClientRect();
+        for (const element of card.querySelectorAll('*')) {
+            const style = getComputedStyle(element);
+            if (style.display === 'none' || !element.getClientRects().length) continue;
+            const words = element.textContent.slice(0, 40);
+            const own = [...element.childNodes].some(
+                node => node.nodeType === 3 && node.textContent.trim());
+            if (own && parseFloat(style.fontSize) < 12) {
+                found.push(`${element.tagName} ${style.fontSize}: ${words}`);
+            }
+            const r = element.getBoundingClientRect();
+            if (r.left < box.left - 0.5 || r.right > box.right + 0.5 ||
+                r.top < box.top - 0.5 || r.bottom > box.bottom + 0.5) {
+                found.push(`${element.tagName} outside its card: ${words}`);
+            }
+        }
+    }
+    return [...new Set(found)];
+}"""
+
+
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
     return make_settings(
@@ -82,28 +107,7 @@ def test_every_printed_word_fits_its_card_at_9_pt_or_more(
     page = open_sheet(browser, admin, path)
     page.emulate_media(media="print")
 
-    problems = page.evaluate(
-        """() => {
-            const found = [];
-            for (const card of document.querySelectorAll('.card')) {
-                const box = card.getBoundingClientRect();
-                for (const element of card.querySelectorAll('*')) {
-                    const style = getComputedStyle(element);
-                    if (style.display === 'none' || !element.getClientRects().length) continue;
-                    const own = [...element.childNodes].some(n => n.nodeType === 3 && n.textContent.trim());
-                    if (own && parseFloat(style.fontSize) < 12) {
-                        found.push(`${element.tagName} ${style.fontSize}: ${element.textContent.slice(0, 40)}`);
-                    }
-                    const r = element.getBoundingClientRect();
-                    if (r.left < box.left - 0.5 || r.right > box.right + 0.5 ||
-                        r.top < box.top - 0.5 || r.bottom > box.bottom + 0.5) {
-                        found.push(`${element.tagName} outside its card: ${element.textContent.slice(0, 40)}`);
-                    }
-                }
-            }
-            return [...new Set(found)];
-        }"""
-    )
+    problems = page.evaluate(TOO_SMALL_OR_OUTSIDE)
 
     assert problems == []
 
