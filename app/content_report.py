@@ -38,7 +38,7 @@ def report(content: Content) -> str:
     lines = [
         f"Run by: {operator.name}"
         + (" (the shipped demo: fill in content/site.yaml)" if operator.demo else ""),
-        "Languages (pages translated / reviewed):",
+        "Languages (pages translated; pages checked by a fluent speaker):",
     ]
     for lang in content.languages.values():
         present = [
@@ -48,7 +48,7 @@ def report(content: Content) -> str:
         missing = [slug for slug in slugs if (lang.code, slug) not in content.pages]
         line = (
             f"  {lang.code:<3} {lang.name:<12} {len(present):>2}/{len(slugs)} pages translated, "
-            f"{reviewed:>2} reviewed; interface strings {_strings(content, lang.code)}"
+            f"{reviewed:>2}/{len(slugs)} checked; interface strings {_strings(content, lang.code)}"
         )
         if missing:
             line += f"; shown in English: {', '.join(missing)}"

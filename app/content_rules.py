@@ -1,7 +1,9 @@
 """The rules content must follow, checked by `content-check` and before `serve` starts.
 
 English is the source: it must have every required part. A translation must keep English's sections,
-numbers and links, so a translated page can never state a different phone number or fact.
+numbers and links, so a translated page can never state a different phone number or fact. Every page
+names its `sources` (or says `sources: none`), and shows only phone numbers listed in
+`content/facts.yaml`, so no page can send a young person to an unchecked number.
 """
 
 import re
@@ -34,10 +36,18 @@ REQUIRED_KEYS = {
     PRIVACY: ("title", "description", "reviewed"),
     ACCESSIBILITY: ("title", "description", "reviewed"),
 }
-TOPIC_KEYS = ("title", "summary", "order", "reviewed", "sources")
+TOPIC_KEYS = ("title", "summary", "order", "reviewed")
+FACTS_FILE = "facts.yaml"
+# What a page that states no facts (like the privacy notice) writes instead of a list of sources.
+NO_SOURCES = "none"
 # Paths a page may link to besides the card and topics.
 APP_ROUTES: set[str] = {"help", "callback"}
 NUMBER = re.compile(r"\d+")
+# Digits a reader could dial: a run of digits, in groups split by single spaces or hyphens, not
+# part of a decimal or a thousands figure ("7.62", "10,000"). Five digits or more is a phone number.
+PHONE_LIKE = re.compile(r"(?<![\d.,])\+?\d+(?:[ -]\d+)*")
+PHONE_DIGITS = 5
+LINK_TARGET = re.compile(r"\]\([^)]*\)")
 
 
 def check_content(content: Content) -> list[Problem]:
@@ -57,9 +67,13 @@ def check_content(content: Content) -> list[Problem]:
     )
     linkable = {"", "./", *english, *APP_ROUTES} - {HELP_NOW}
     need_codes = _need_codes(content)
+    allowed_numbers = _allowed_numbers(content, problems)
     for page in content.pages.values():
         problems.extend(
             Problem(str(page.path), message) for message in _page_problems(page, linkable)
+        )
+        problems.extend(
+            Problem(str(page.path), message) for message in _unlisted_numbers(page, allowed_numbers)
         )
         need = page.meta.get("need")
         if need is not None and need not in need_codes:
@@ -84,6 +98,46 @@ def _need_codes(content: Content) -> set[str]:
         return set()  # needs.yaml itself is checked when the listings are read
 
 
+def _allowed_numbers(content: Content, problems: list[Problem]) -> set[str]:
+    """The phone numbers in content/facts.yaml, digits only."""
+    path = content.directory / FACTS_FILE
+    try:
+        facts = yaml.safe_load(path.read_text(encoding="utf-8"))
+        return {str(entry["number"]) for entry in facts["phone_numbers"]}
+    except (OSError, yaml.YAMLError, KeyError, TypeError) as error:
+        problems.append(Problem(str(path), f"cannot read the list of phone numbers ({error!r})"))
+        return set()
+
+
+def _ascii_digits(text: str) -> str:
+    return "".join(str(unicodedata.digit(char)) if char.isdigit() else char for char in text)
+
+
+def phone_numbers_in(page: Page) -> list[str]:
+    """Every number a reader could dial on the page: links, help-now lines, phone-like text."""
+    found = [
+        link.split(":", 1)[1].lstrip("+")
+        for link in page.links
+        if link.startswith(("tel:", "sms:"))
+    ]
+    found += [(line.tel or line.sms).lstrip("+") for line in page.help_lines if not line.url]
+    text = _ascii_digits(LINK_TARGET.sub("]", page.markdown) + "\n" + "\n".join(_texts(page.meta)))
+    for match in PHONE_LIKE.finditer(text):
+        digits = re.sub(r"\D", "", match.group())
+        if len(digits) >= PHONE_DIGITS:
+            found.append(digits)
+    return sorted(set(found))
+
+
+def _unlisted_numbers(page: Page, allowed: set[str]) -> Iterator[str]:
+    for number in phone_numbers_in(page):
+        if number not in allowed:
+            yield (
+                f"phone number {number} is not in content/{FACTS_FILE} "
+                "(only numbers from the facts file, with a source, may be shown)"
+            )
+
+
 def _page_problems(page: Page, linkable: set[str]) -> Iterator[str]:
     required = REQUIRED_KEYS.get(page.slug, TOPIC_KEYS)
     for key in required:
@@ -93,11 +147,12 @@ def _page_problems(page: Page, linkable: set[str]) -> Iterator[str]:
         yield "'reviewed' must be true or false"
     if page.slug == HELP_NOW:
         yield from _help_now_problems(page)
+        yield from _source_problems(page)
         return
+    yield from _source_problems(page)
     if page.slug != CARD:
         if "order" in page.meta and not isinstance(page.meta["order"], int):
             yield "'order' must be a whole number"
-        yield from _source_problems(page)
         if not any(heading.startswith("h2 ") for heading in page.headings):
             yield "the page needs at least one '## ' section"
     yield from _placeholder_problems(page)
@@ -151,10 +206,16 @@ def _help_now_problems(page: Page) -> Iterator[str]:
 
 def _source_problems(page: Page) -> Iterator[str]:
     sources = page.meta.get("sources")
-    if sources is None:
+    if sources == NO_SOURCES:
+        return
+    if sources in (None, "", []):
+        yield (
+            "front matter needs 'sources': where its facts come from, "
+            f"or 'sources: {NO_SOURCES}' if the page states no facts"
+        )
         return
     if not isinstance(sources, list):
-        yield "'sources' must be a list"
+        yield f"'sources' must be a list, or '{NO_SOURCES}'"
         return
     for item in sources:
         if not isinstance(item, dict) or not item.get("title"):
@@ -166,14 +227,13 @@ def _source_problems(page: Page) -> Iterator[str]:
 def numbers_in(page: Page) -> list[str]:
     """Every distinct number a reader sees, in any script's digits, written in ASCII digits."""
     text = page.markdown + " " + " ".join(_texts(page.meta))
-    ascii_text = "".join(str(unicodedata.digit(char)) if char.isdigit() else char for char in text)
-    return sorted(set(NUMBER.findall(ascii_text)))
+    return sorted(set(NUMBER.findall(_ascii_digits(text))))
 
 
 def _texts(value: object) -> Iterator[str]:
     if isinstance(value, dict):
         for key, item in value.items():
-            if key not in ("order", "reviewed"):
+            if key not in ("order", "reviewed", "url", "tel"):
                 yield from _texts(item)
     elif isinstance(value, list):
         for item in value:

@@ -8,8 +8,7 @@ and the logo) and nothing else: never the callback form or its answers, the dire
 staff page. It asks the network first, so a changed phone number reaches the reader at once,
 and answers from its copy only when the network fails.
 
-Also here: the operator's logo as the pages show it, and the number young people may text a
-keyword to (shown only when texts really reach the service).
+Also here: the operator's logo as the pages show it.
 """
 
 import hashlib
@@ -18,10 +17,6 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
-
-import phonenumbers
-
-from app.settings import Settings
 
 if TYPE_CHECKING:
     from app.pages import Renderer
@@ -55,31 +50,6 @@ class Logo:
             width=round(LOGO_HEIGHT * ratio),
             height=LOGO_HEIGHT,
         )
-
-
-@dataclass(frozen=True)
-class TextNumber:
-    """The service's text number: as it is dialled (+447700900123), and as people read it."""
-
-    digits: str
-    shown: str
-
-
-def text_number(settings: Settings) -> TextNumber | None:
-    """The number a keyword like HELP can be texted to, or None when texts do not reach us."""
-    number = settings.twilio_from_number
-    if settings.sms_backend != "twilio" or not number:
-        return None
-    try:
-        parsed = phonenumbers.parse(number, "GB")
-    except phonenumbers.NumberParseException:
-        return TextNumber(re.sub(r"[^0-9+]", "", number), number)
-    national = parsed.country_code == 44
-    style = phonenumbers.PhoneNumberFormat
-    return TextNumber(
-        phonenumbers.format_number(parsed, style.E164),
-        phonenumbers.format_number(parsed, style.NATIONAL if national else style.INTERNATIONAL),
-    )
 
 
 def manifest(renderer: "Renderer", lang: str) -> bytes:

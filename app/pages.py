@@ -30,8 +30,9 @@ from app.content import (
     ltr_number_parts,
 )
 from app.i18n import load_translations, marked_gettext
-from app.offline import Logo, TextNumber, manifest, service_worker, text_number
+from app.offline import Logo, manifest, service_worker
 from app.settings import Settings
+from app.sms.keywords import text_offer
 
 APP_DIR = Path(__file__).resolve().parent
 STATIC_DIR = APP_DIR / "static"
@@ -206,7 +207,8 @@ class Renderer:
         self.script_path = f"/static/exit.{hashlib.sha256(self.script).hexdigest()[:10]}.js"
         self.exit_url = settings.exit_url
         self.logo = Logo.of(content.operator.logo)
-        self.text_number: TextNumber | None = text_number(settings)
+        # "Text HELP to ..." in each language, when texts really reach us.
+        self.text_offers = {lang.code: text_offer(settings, lang) for lang in self.languages}
         self.gettext: dict[str, Callable[[str], str]] = {}
         self.plain_gettext: dict[str, Callable[[str], str]] = {}  # for texts outside HTML (SMS)
         self.environments: dict[str, Environment] = {}
@@ -237,6 +239,7 @@ class Renderer:
             "css": self.css,
             "script_url": self.script_path,
             "exit_url": self.exit_url,
+            "text_offer": self.text_offers[lang],
             "help_now": self.content.page(lang, HELP_NOW),
             "operator": self.content.operator,
             "logo": self.logo,
@@ -245,6 +248,17 @@ class Renderer:
             **values,
         }
         return self.environments[lang].get_template(template).render(context)
+
+
+def rendered_from(settings: Settings) -> tuple[object, ...]:
+    """The settings the prerendered pages show: two apps with equal values can share pages."""
+    return (
+        settings.exit_url,
+        settings.retention_closed_days,  # the privacy notice states them
+        settings.retention_open_days,
+        settings.sms_backend,  # "Text HELP to ..." only when texts reach us
+        settings.twilio_from_number,
+    )
 
 
 def build_site(content: Content, settings: Settings) -> Site:
@@ -263,17 +277,10 @@ def build_site(content: Content, settings: Settings) -> Site:
     card_page = content.required_page(SOURCE_LANGUAGE, "card")
     # One list of topics: the card's own text already links some; the list offers the rest.
     more = [slug for slug in content.topic_slugs if slug not in card_page.links]
-    for lang, language in content.languages.items():
+    for lang in content.languages:
         topics = [content.page(lang, slug) for slug in more]
-        keyword = language.keywords[0] if language.keywords else ""
         card = renderer.render(
-            lang,
-            "card.html",
-            "",
-            page=content.page(lang, "card"),
-            topics=topics,
-            text_number=renderer.text_number if keyword else None,
-            text_keyword=keyword,
+            lang, "card.html", "", page=content.page(lang, "card"), topics=topics
         )
         site.responses[f"/{lang}/"] = _page(card)
         for slug in content.topic_slugs:

@@ -26,8 +26,7 @@ from app.content import Content, load_content
 from app.database import alembic_config, make_engine, migrate
 from app.directory.files import NeedsFile, ServiceFile, read_listing_files
 from app.models import metadata
-from app.offline import TextNumber, text_number
-from app.pages import Site, build_site
+from app.pages import Site, build_site, rendered_from
 from app.settings import PROJECT_ROOT, Settings
 
 REPOSITORY_CONTENT = (PROJECT_ROOT / "content").resolve()
@@ -38,7 +37,7 @@ SEQUENCES = text(
 )
 
 _content: list[Content] = []
-_sites: dict[tuple[str, int, int, TextNumber | None], Site] = {}
+_sites: dict[tuple[str, int, int], Site] = {}
 _listing_files: list[tuple[NeedsFile, list[ServiceFile]]] = []
 
 
@@ -56,15 +55,9 @@ def shared_load_content(content_dir: Path) -> Content:
 
 
 def shared_build_site(content: Content, settings: Settings) -> Site:
-    # The rendered pages depend on the content and, of the settings, only on the exit link,
-    # the retention days (which the privacy notice states) and the number texts go to.
+    # The rendered pages depend on the content and on the settings `rendered_from` names.
     if _content and content is _content[0]:
-        key = (
-            settings.exit_url,
-            settings.retention_closed_days,
-            settings.retention_open_days,
-            text_number(settings),
-        )
+        key = rendered_from(settings)
         if key not in _sites:
             _sites[key] = build_site(content, settings)
         return _sites[key]

@@ -4,7 +4,7 @@ thousands of services inserted in bulk, and a counter of the SQL statements a re
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import time
+from datetime import date, time
 from typing import Any
 
 from fastapi import FastAPI
@@ -107,6 +107,8 @@ def add_many_services(engine: Engine, count: int) -> None:
                     id=service_id,
                     organization_id=organization_id,
                     name=f"Bulk service {number:05d}",
+                    verified=True,  # confirmed by staff: only confirmed listings are public
+                    assured_date=date(2026, 11, 1),
                     last_modified=utcnow(),
                 )
             )

@@ -62,7 +62,8 @@ def test_publish_unpublish_and_archive_show_and_hide_the_listing_on_the_public_d
 def test_checked_today_marks_the_listing_verified_on_todays_date_in_london(
     client: TestClient, db: Session
 ) -> None:
-    service = make_service(db, "Youth line", verified=False)
+    # It has a way in: a listing without one cannot be marked as checked (test_listing_ways_in).
+    service = make_service(db, "Youth line", verified=False, phones=[("0800 000 0000", "voice")])
     add_staff(db, EDITOR, "editor")
     # 23:30 in UTC is already the next day in London during summer time.
     token = sign_in(client, EDITOR, datetime(2026, 6, 30, 23, 30, tzinfo=UTC))

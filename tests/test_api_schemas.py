@@ -107,13 +107,13 @@ def test_a_fully_nested_service_validates_against_the_oruk_service_schema(
 def test_a_service_without_optional_details_leaves_them_out_rather_than_sending_null(
     client: TestClient, db: Session
 ) -> None:
-    service = make_service(db, "Not confirmed yet", verified=False)
+    service = make_service(db, "Few details", phones=[])
 
     body = client.get(f"/api/v1/services/{service.id}").json()
 
     assert_valid(body, SERVICE)
     assert None not in body.values()
-    assert "assured_date" not in body and "minimum_age" not in body
+    assert "email" not in body and "minimum_age" not in body
     assert body["contacts"] == [] and body["schedules"] == []
 
 
@@ -121,7 +121,7 @@ def test_list_items_validate_against_service_list_and_the_envelope_against_the_p
     client: TestClient, db: Session
 ) -> None:
     add_everything(db)
-    make_service(db, "Second service", verified=False)
+    make_service(db, "Second service")
 
     body = client.get("/api/v1/services").json()
 

@@ -243,7 +243,11 @@ def test_ticking_verified_dates_the_check_today_keeps_that_date_and_unticking_re
 ) -> None:
     service = make_service(db, "Youth line", verified=False)
     fields = listing_form(client, service.id)
-    fields |= {"verified": ["1"], "verification_source": ["Phoned them"]}
+    fields |= {
+        "verified": ["1"],
+        "verification_source": ["Phoned them"],
+        "url": ["https://example.org"],
+    }
     assert client.post(f"/admin/listings/{service.id}", data=fields).status_code == 303
     assert reload(db, service).assured_date == date(2026, 11, 25)
 

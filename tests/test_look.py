@@ -28,7 +28,7 @@ def test_the_card_offers_the_text_keyword_only_when_texts_reach_the_service(
         english = client.get("/en/").text
         polish = client.get("/pl/").text
 
-    assert 'Or text <b dir="auto">HELP</b> to <a href="sms:+447700900001?body=HELP"' in english
+    assert 'Or text <b dir="auto">HELP</b> to <a href="sms:+447700900001?&amp;body=HELP"' in english
     assert ">07700 900001</a>" in english
     assert '<b dir="auto">POMOC</b>' in polish
     assert "sms:+44" not in public_client.get("/en/").text  # console SMS: nothing to text

@@ -53,9 +53,9 @@ def test_a_service_open_all_day_every_day_is_always_open() -> None:
     assert state.open_now and state.always_open
     assert (
         describe_state(state, london(2026, 12, 25, 3, 33), "en", english)
-        == "Open now, 24 hours a day"
+        == "Open now, day and night"
     )
-    assert describe_hours(hours, "en", english) == [("Every day", "24 hours")]
+    assert describe_hours(hours, "en", english) == [("Every day", "Day and night")]
 
 
 def test_hours_follow_london_time_when_the_clocks_go_forward() -> None:

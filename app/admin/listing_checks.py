@@ -39,6 +39,15 @@ FIELD_WORDS = {
     "minimum_age": (f"Enter the youngest age as a whole number from 0 to {MAX_AGE}", ""),
     "maximum_age": (f"Enter the oldest age as a whole number from 0 to {MAX_AGE}", ""),
     "verification_source": ("Say how the details were checked", "How it was checked"),
+    "chat_url": ("Enter the chat link starting https://, like https://example.org/chat", ""),
+    "cost": ("Choose whether it is free", ""),
+    "accessibility": ("", "The access details"),
+}
+# The address's parts: the form's field id and its message for a missing or wrong value.
+ADDRESS_WORDS = {
+    "street": ("street", "Enter the street address, like 1 High Street"),
+    "town": ("town", "Enter the town"),
+    "postcode": ("postcode", "Enter the full postcode, like LU1 2AB"),
 }
 # Rules between fields, by error type: the field the message is shown at, and the message.
 BETWEEN_FIELDS = {
@@ -46,6 +55,12 @@ BETWEEN_FIELDS = {
     "unverified_contact": (
         "verified",
         "Tick “Details verified” to show phone numbers or opening hours, or remove them",
+    ),
+    # Only verified listings are public; one with no way in would be a dead end.
+    "no_contact": (
+        "verified",
+        "A verified listing needs a way to reach the service before it can be shown: add a phone "
+        "or text number, a website, an email, a chat link or an address you can visit",
     ),
 }
 # The editor sets the date itself, so the only way it can be wrong is a saved date after today.
@@ -62,6 +77,12 @@ FORM_ORDER = (
     "description",
     "url",
     "email",
+    "chat_url",
+    "street",
+    "town",
+    "postcode",
+    "cost",
+    "accessibility",
     "minimum_age",
     "maximum_age",
     "verification_source",
@@ -71,6 +92,7 @@ FORM_ORDER = (
     "phone",
     "hours",
     "verified",
+    "callback",
     "translation",
 )
 
@@ -137,22 +159,35 @@ def submission(form: ListingForm, choices: Choices, last_checked: date | None) -
             for lang, text in form.translations.items()
             if lang in choices.translations and (text.name or text.summary or text.description)
         },
+        "chat_url": form.chat_url or None,
+        "cost": form.cost or None,
+        "accessibility": form.accessibility or None,
+        "callback": form.callback,
     }
+    if form.street or form.town or form.postcode:
+        data["address"] = {
+            "street": form.street,
+            "town": form.town,
+            "postcode": form.postcode,
+            "hidden": form.address_hidden,
+        }
     return Submission(data, phone_rows, hours_rows, len(ticked))
 
 
 def _field_error(error: ErrorDetails, sent: Submission, choices: Choices) -> tuple[str, str]:
     """The field id and the form's message for one of the model's errors."""
     kind, loc, typed = error["type"], error["loc"], str(error["input"])[:20]
-    field = str(loc[0])
     if kind in BETWEEN_FIELDS:
         return BETWEEN_FIELDS[kind]
+    field = str(loc[0])
     if field == "assured_date":
         return LAST_CHECKED
     if field in FIELD_WORDS:
         wrong, called = FIELD_WORDS[field]
         too_long = kind == "string_too_long" and called
         return field, _too_long(called, error["ctx"]["max_length"]) if too_long else wrong
+    if field == "address":
+        return ADDRESS_WORDS[str(loc[1])] if len(loc) > 1 else ADDRESS_WORDS["street"]
     if field == "needs":
         return f"needs-{next(iter(choices.needs), '')}", "Choose needs from the list"
     if field == "areas":
@@ -274,4 +309,9 @@ def _values(listing: Listing, form: ListingForm, choices: Choices, ticked: int) 
             lang: TranslatedText(text.name or "", text.summary or "", text.description or "")
             for lang, text in listing.translations.items()
         },
+        chat_url=listing.chat_url,
+        cost=listing.cost,
+        accessibility=listing.accessibility,
+        callback=listing.callback,
+        address=listing.address,
     )

@@ -17,18 +17,20 @@ from app.admin.listings import Choices, ListingValues, OpeningHours, PhoneLine, 
 from app.content import Language as CardLanguage
 from app.days import DAY_CODES
 from app.directory.hours import LONDON
-from app.directory.importer import child_id, language_name
+from app.directory.importer import child_id, language_name, listing_place, place_rows
 from app.directory.revision import bump_directory_revision
 from app.models import (
     Attribute,
     Contact,
     Language,
     ListingChange,
+    Location,
     Organization,
     Phone,
     Schedule,
     Service,
     ServiceArea,
+    ServiceAtLocation,
     ServiceTranslation,
     TaxonomyTerm,
 )
@@ -79,6 +81,9 @@ def load_listing(db: Session, service_id: str) -> Service | None:
             selectinload(Service.service_areas),  # type: ignore[arg-type]
             selectinload(Service.languages),  # type: ignore[arg-type]
             selectinload(Service.attributes).selectinload(Attribute.taxonomy_term),  # type: ignore[arg-type]
+            selectinload(Service.service_at_locations)  # type: ignore[arg-type]
+            .selectinload(ServiceAtLocation.location)  # type: ignore[arg-type]
+            .selectinload(Location.addresses),  # type: ignore[arg-type]
         )
     ).first()
 
@@ -120,6 +125,11 @@ def values_of(service: Service) -> ListingValues:
             row.lang: TranslatedText(row.name, row.summary, row.description)
             for row in service.translations
         },
+        chat_url=service.chat_url,
+        cost=service.cost,
+        accessibility=service.accessibility,
+        callback=service.offers_callback,
+        address=listing_place(service),
     )
 
 
@@ -151,6 +161,11 @@ def describe(values: ListingValues, organizations: Mapping[str, str]) -> dict[st
         "languages": ", ".join(sorted(values.languages)),
         "phones": "; ".join(_phone_text(phone) for phone in values.phones),
         "opening hours": "; ".join(_hours_text(hours) for hours in values.hours),
+        "chat link": values.chat_url or "",
+        "cost": values.cost or "",
+        "access": values.accessibility or "",
+        "callback link": "yes" if values.callback else "no",
+        "address": values.address.one_line if values.address else "",
     }
     for lang, translated in sorted(values.translations.items()):
         text[f"name ({lang})"] = translated.name
@@ -250,6 +265,10 @@ def save_listing(
     service.verified = values.verified
     service.assured_date = values.assured_date
     service.verification_source = values.verification_source
+    service.chat_url = values.chat_url
+    service.cost = values.cost
+    service.accessibility = values.accessibility
+    service.offers_callback = values.callback
     _mark_edited(service, at)
     bump_directory_revision(db)
     _replace_children(db, service, values)
@@ -264,8 +283,15 @@ def _replace_children(db: Session, service: Service, values: ListingValues) -> N
     sid = service.id
     service.translations, service.contacts, service.schedules = [], [], []
     service.service_areas, service.languages, service.attributes = [], [], []
+    service.service_at_locations = []
     # Old rows are deleted first, so new rows with the same stable ids never meet them.
     db.flush()
+    old_place = db.get(Location, child_id(sid, "location", 0))
+    if old_place is not None:
+        db.delete(old_place)
+        db.flush()
+    if values.address is not None:
+        service.service_at_locations = [place_rows(sid, values.organization_id, values.address)]
     terms = db.exec(select(TaxonomyTerm).where(col(TaxonomyTerm.code).in_(values.needs))).all()
     service.translations = [
         ServiceTranslation(
@@ -356,7 +382,12 @@ def change_status(
 
 
 def find_listings(db: Session, name: str, status: str) -> list[Service]:
-    query = select(Service).options(selectinload(Service.organization))  # type: ignore[arg-type]
+    query = select(Service).options(
+        selectinload(Service.organization),  # type: ignore[arg-type]
+        # What `listing_gaps.missing` reads, in a fixed number of queries.
+        selectinload(Service.contacts).selectinload(Contact.phones),  # type: ignore[arg-type]
+        selectinload(Service.service_at_locations).selectinload(ServiceAtLocation.location),  # type: ignore[arg-type]
+    )
     if name:
         query = query.where(col(Service.name).icontains(name, autoescape=True))
     if status == "published":

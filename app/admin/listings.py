@@ -13,6 +13,7 @@ from datetime import date, time
 from typing import Any, Protocol
 
 from app.days import DAY_CODES
+from app.directory.listing import ListingAddress
 
 # Without JavaScript a form cannot add rows, so it always offers a couple of empty ones.
 BLANK_ROWS = 2
@@ -68,6 +69,14 @@ class ListingForm:
     phones: list[PhoneFields] = field(default_factory=list)
     hours: list[HoursFields] = field(default_factory=list)
     translations: dict[str, TextFields] = field(default_factory=dict)
+    chat_url: str = ""
+    cost: str = ""
+    accessibility: str = ""
+    callback: bool = False
+    street: str = ""
+    town: str = ""
+    postcode: str = ""
+    address_hidden: bool = False
 
 
 @dataclass(frozen=True)
@@ -121,6 +130,11 @@ class ListingValues:
     phones: tuple[PhoneLine, ...]
     hours: tuple[OpeningHours, ...]
     translations: dict[str, TranslatedText]
+    chat_url: str | None = None
+    cost: str | None = None
+    accessibility: str | None = None
+    callback: bool = False
+    address: ListingAddress | None = None
 
 
 @dataclass(frozen=True)
@@ -191,6 +205,14 @@ def read_form(submitted: Submitted, choices: Choices) -> ListingForm:
         phones=phones,
         hours=hours,
         translations=translations,
+        chat_url=_text(submitted, "chat_url"),
+        cost=_text(submitted, "cost"),
+        accessibility=_text(submitted, "accessibility"),
+        callback=bool(_text(submitted, "callback")),
+        street=_text(submitted, "street"),
+        town=_text(submitted, "town"),
+        postcode=_text(submitted, "postcode"),
+        address_hidden=bool(_text(submitted, "address_hidden")),
     )
 
 
@@ -228,6 +250,14 @@ def form_for(values: ListingValues | None, choices: Choices) -> ListingForm:
                 lang: TextFields(*_translated(values.translations.get(lang)))
                 for lang in choices.translations
             },
+            chat_url=values.chat_url or "",
+            cost=values.cost or "",
+            accessibility=values.accessibility or "",
+            callback=values.callback,
+            street=values.address.street if values.address else "",
+            town=values.address.town if values.address else "",
+            postcode=values.address.postcode if values.address else "",
+            address_hidden=values.address.hidden if values.address else False,
         )
     form.phones += [PhoneFields() for _ in range(BLANK_ROWS)]
     form.hours += [HoursFields() for _ in range(BLANK_ROWS)]

@@ -44,3 +44,14 @@ def normalise_mobile(raw: str, countries: list[str] | None, mobile_only: bool = 
 def duty_numbers(stored: str) -> list[str]:
     """A team's duty phones as stored (E.164, comma-separated), in order, blanks left out."""
     return [number.strip() for number in stored.split(",") if number.strip()]
+
+
+def display_number(stored: str) -> str:
+    """A stored number as people see it on their phone: 01582 123456, or +48 ... from abroad."""
+    try:
+        number = phonenumbers.parse(stored, "GB")
+    except NumberParseException:
+        return stored
+    if number.country_code != 44:
+        return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.NATIONAL)

@@ -12,7 +12,6 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time
 
-import phonenumbers
 from babel import Locale
 from babel.dates import format_skeleton, format_time, get_day_names
 from markupsafe import Markup, escape
@@ -162,14 +161,3 @@ def back_at_work(team: Team | None, now: datetime, lang: str, _: Gettext) -> str
     else:
         message = _("The youth team is not at work now. They start again on %(day)s at %(time)s.")
     return _say(message, **values)
-
-
-def shown_number(stored: str) -> str:
-    """A team's calls-from number as a young person will see it on their phone (01582 123456)."""
-    try:
-        number = phonenumbers.parse(stored, "GB")
-    except phonenumbers.NumberParseException:
-        return stored
-    if number.country_code != 44:
-        return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
-    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.NATIONAL)

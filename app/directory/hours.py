@@ -88,24 +88,47 @@ def opening_state(schedules: Sequence[AnyHours], now: datetime) -> OpeningState:
     return OpeningState(True, False, False, None, next_open)
 
 
-def describe_state(state: OpeningState, now: datetime, lang: str, _: Gettext) -> str:
-    """'Open now, until 5:00 PM', 'Opens tomorrow at 9:00 AM' ... in the reader's language."""
+def describe_state(
+    state: OpeningState, now: datetime, lang: str, _: Gettext, lines: bool = False
+) -> str:
+    """'Open now, until 17:00', 'Lines open tomorrow at 09:00' ... in the reader's language.
+
+    `lines`: the hours are a phone, text or chat line's ("Lines open"), not a place's ("Open").
+    Unknown hours matter only for a place, where someone could make a wasted journey: a line
+    with unknown hours says nothing rather than "check before you go".
+    """
     if not state.known:
-        return _("Opening hours not confirmed: check before you go")
+        return "" if lines else _("Opening hours not confirmed: check before you go")
     if state.always_open:
-        return _("Open now, 24 hours a day")
+        return _("Open now. Lines open day and night") if lines else _("Open now, day and night")
     if state.open_now and state.closes_at is not None:
-        return _("Open now, until %(time)s") % {"time": _time(state.closes_at.time(), lang)}
+        until = _("Open now. Lines open until %(time)s") if lines else _("Open now, until %(time)s")
+        return until % {"time": _time(state.closes_at.time(), lang)}
     if state.next_open is None:
-        return _("Closed")
+        return _("Lines closed") if lines else _("Closed")
     opens = _time(state.next_open.time(), lang)
     today = now.astimezone(LONDON).date()
     if state.next_open.date() == today:
-        return _("Closed now. Opens today at %(time)s") % {"time": opens}
+        when = (
+            _("Lines closed now. Lines open today at %(time)s")
+            if lines
+            else _("Closed now. Opens today at %(time)s")
+        )
+        return when % {"time": opens}
     if state.next_open.date() == today + timedelta(days=1):
-        return _("Closed now. Opens tomorrow at %(time)s") % {"time": opens}
+        when = (
+            _("Lines closed now. Lines open tomorrow at %(time)s")
+            if lines
+            else _("Closed now. Opens tomorrow at %(time)s")
+        )
+        return when % {"time": opens}
     day = get_day_names("wide", locale=babel_locale(lang))[state.next_open.weekday()]
-    return _("Closed now. Opens %(day)s at %(time)s") % {"day": day, "time": opens}
+    when = (
+        _("Lines closed now. Lines open %(day)s at %(time)s")
+        if lines
+        else _("Closed now. Opens %(day)s at %(time)s")
+    )
+    return when % {"day": day, "time": opens}
 
 
 def describe_hours(schedules: list[Schedule], lang: str, _: Gettext) -> list[tuple[str, str]]:
@@ -124,7 +147,7 @@ def describe_hours(schedules: list[Schedule], lang: str, _: Gettext) -> list[tup
         else:
             days = ", ".join(names[index] for index in indexes)
         if is_24_hours(schedule):
-            hours = _("24 hours")
+            hours = _("Day and night")
         else:
             hours = _("%(opens)s to %(closes)s") % {
                 "opens": _time(schedule.opens_at, lang),

@@ -15,16 +15,20 @@ from sqlalchemy import delete
 from sqlmodel import Session, SQLModel, select
 
 from app.directory.files import NeedsFile, ServiceFile
+from app.directory.listing import ListingAddress
 from app.directory.revision import bump_directory_revision
 from app.models import (
+    Address,
     Attribute,
     Contact,
     Language,
+    Location,
     Organization,
     Phone,
     Schedule,
     Service,
     ServiceArea,
+    ServiceAtLocation,
     ServiceTranslation,
     Taxonomy,
     TaxonomyTerm,
@@ -100,6 +104,7 @@ def import_listings(
             contact_ids = select(Contact.id).where(Contact.service_id == listing.id)
             session.execute(delete(Phone).where(Phone.contact_id.in_(contact_ids)))  # type: ignore[attr-defined]
             session.execute(delete(Contact).where(Contact.service_id == listing.id))  # type: ignore[arg-type]
+            remove_places(session, listing.id)
             report.changed.append(print_name)
         _fill_service(service, listing, digest)
         session.flush()
@@ -153,6 +158,10 @@ def _fill_service(service: Service, listing: ServiceFile, digest: str) -> None:
     service.minimum_age = listing.minimum_age
     service.maximum_age = listing.maximum_age
     service.published = listing.published
+    service.chat_url = listing.chat_url
+    service.cost = listing.cost
+    service.accessibility = listing.accessibility
+    service.offers_callback = listing.callback
     service.status = "active"
     service.last_modified = utcnow()
     service.source_fingerprint = digest
@@ -219,7 +228,57 @@ def _add_children(session: Session, listing: ServiceFile, terms: dict[str, uuid.
         rows.append(
             Attribute(id=child_id(sid, "need", code), link_id=sid, taxonomy_term_id=terms[code])
         )
+    if listing.address is not None:
+        rows.append(place_rows(sid, listing.organization.id, listing.address))
     session.add_all(rows)
+
+
+def place_rows(
+    service_id: uuid.UUID, organization_id: uuid.UUID, place: ListingAddress
+) -> ServiceAtLocation:
+    """A listing's walk-in address as Open Referral rows: a link with its location and address."""
+    location = Location(
+        id=child_id(service_id, "location", 0),
+        organization_id=organization_id,
+        address_hidden=place.hidden,
+    )
+    location.addresses = [
+        Address(
+            id=child_id(service_id, "address", 0),
+            location_id=location.id,
+            address_1=place.street,
+            city=place.town,
+            state_province="England",
+            postal_code=place.postcode,
+        )
+    ]
+    return ServiceAtLocation(
+        id=child_id(service_id, "service_at_location", 0),
+        service_id=service_id,
+        location_id=location.id,
+        location=location,
+    )
+
+
+def listing_place(service: Service) -> ListingAddress | None:
+    """The walk-in address a listing was given (`place_rows` read back), or None."""
+    for link in service.service_at_locations:
+        for address in link.location.addresses:
+            return ListingAddress(
+                street=address.address_1,
+                town=address.city,
+                postcode=address.postal_code,
+                hidden=link.location.address_hidden,
+            )
+    return None
+
+
+def remove_places(session: Session, service_id: uuid.UUID) -> None:
+    """Remove a listing's own address rows (the ones `place_rows` made)."""
+    location_id = child_id(service_id, "location", 0)
+    session.execute(delete(ServiceAtLocation).where(ServiceAtLocation.service_id == service_id))  # type: ignore[arg-type]
+    session.execute(delete(Address).where(Address.location_id == location_id))  # type: ignore[arg-type]
+    session.execute(delete(Location).where(Location.id == location_id))  # type: ignore[arg-type]
 
 
 def language_name(code: str) -> str:

@@ -29,6 +29,7 @@ from pydantic import (
     Tag,
     ValidationInfo,
     field_validator,
+    model_validator,
 )
 from pydantic_core import PydanticCustomError
 
@@ -46,6 +47,7 @@ WHOLE_NUMBER = re.compile(r"[0-9]{1,3}")
 MAX_AGE = 120
 MAX_TEXT = 10_000
 MAX_ADDRESS = 500
+FULL_POSTCODE = re.compile(r"^[A-Z]{1,2}[0-9][0-9A-Z]? ?[0-9][A-Z]{2}$")
 
 
 class Strict(BaseModel):
@@ -164,6 +166,33 @@ AreaEntry = Annotated[
 ]
 
 
+class ListingAddress(Strict):
+    """A walk-in address. `hidden`: a sensitive service's address, never shown to the public."""
+
+    street: str = Field(min_length=1, max_length=255)
+    town: str = Field(min_length=1, max_length=128)
+    postcode: str = Field(min_length=1, max_length=16)
+    hidden: bool = False
+
+    @field_validator("postcode")
+    @classmethod
+    def _postcode(cls, value: str) -> str:
+        if not FULL_POSTCODE.match(value.upper()):
+            raise PydanticCustomError("postcode", "a postcode looks like LU1 2AB")
+        return value.upper()
+
+    @property
+    def one_line(self) -> str:
+        text = f"{self.street}, {self.town}, {self.postcode}"
+        return f"{text} (not shown)" if self.hidden else text
+
+
+def _unless(empty: object) -> Any:
+    # Left out of a dump when empty, so listing files keep the fingerprint they had before the
+    # field existed (`app.directory.importer.fingerprint`).
+    return Field(default=empty, exclude_if=lambda value: value == empty)
+
+
 class ListingTranslation(Strict):
     name: str | None = Field(default=None, max_length=255)
     summary: str | None = Field(default=None, max_length=300)
@@ -195,6 +224,12 @@ class Listing(Strict):
     phones: list[ListingPhone] = Field(default_factory=list)
     hours: list[ListingHours] = Field(default_factory=list)
     translations: dict[LanguageCode, ListingTranslation] = Field(default_factory=dict)
+    chat_url: Annotated[WebAddress | None, _unless(None)]
+    cost: Annotated[Literal["free", "paid"] | None, _unless(None)]
+    accessibility: Annotated[str | None, Field(max_length=500), _unless(None)]
+    address: Annotated[ListingAddress | None, _unless(None)]
+    # The youth team's own listing: its page links to the callback form.
+    callback: Annotated[bool, _unless(False)]
 
     @field_validator("assured_date")
     @classmethod
@@ -257,6 +292,24 @@ class Listing(Strict):
                 "unverified_contact", "an unverified listing must not give phone numbers or hours"
             )
         return value
+
+    @model_validator(mode="after")
+    def _reachable(self) -> "Listing":
+        # A confirmed listing is shown to young people: it must never be a dead end.
+        if self.verified and not self.ways_in:
+            raise PydanticCustomError(
+                "no_contact",
+                "a verified listing needs a way to reach the service: a phone or text number, "
+                "a chat link, a website, an email, an address to visit, or callback: true",
+            )
+        return self
+
+    @property
+    def ways_in(self) -> bool:
+        shown_address = self.address is not None and not self.address.hidden
+        return bool(
+            self.phones or self.url or self.email or self.chat_url or shown_address or self.callback
+        )
 
     @property
     def area_codes(self) -> list[ListingArea]:

@@ -262,6 +262,7 @@ def full_service(row: Service) -> hsds.Service:
         "service_at_locations": [
             service_at_location_in_service(item)
             for item in sorted(row.service_at_locations, key=lambda item: str(item.id))
+            if not item.location.address_hidden  # a sensitive service's address stays private
         ],
         "languages": [language(item) for item in sorted(row.languages, key=lambda item: item.code)],
         "attributes": [attribute(item) for item in attributes],

@@ -16,6 +16,7 @@ from sqlalchemy.sql.base import ExecutableOption
 from sqlmodel import col, select
 from sqlmodel.sql.expression import Select
 
+from app.directory.search import in_area, public
 from app.models import Attribute, Contact, Location, Service, ServiceAtLocation, TaxonomyTerm
 
 
@@ -27,6 +28,7 @@ class ServiceFilters:
     minimum_age: int | None = None
     maximum_age: int | None = None
     modified_after: datetime | None = None
+    district: str | None = None  # a postcode district, like LU1
 
 
 @dataclass(frozen=True)
@@ -52,7 +54,8 @@ def rel(attribute: object) -> QueryableAttribute[Any]:
 
 
 def visible() -> list[ColumnElement[bool]]:
-    return [col(Service.published).is_(True), col(Service.archived).is_(False)]
+    """The public's rule (`app.directory.search.public`): the API shows what the pages show."""
+    return [public()]
 
 
 def service_conditions(filters: ServiceFilters) -> list[ColumnElement[bool]]:
@@ -82,6 +85,8 @@ def service_conditions(filters: ServiceFilters) -> list[ColumnElement[bool]]:
     if filters.maximum_age is not None:
         youngest = col(Service.minimum_age)
         conditions.append(or_(youngest.is_(None), youngest <= filters.maximum_age))
+    if filters.district is not None:
+        conditions.append(in_area(filters.district))
     if filters.modified_after is not None:
         conditions.append(col(Service.last_modified) >= filters.modified_after)
     return conditions
@@ -109,7 +114,11 @@ def full_service_options() -> list[ExecutableOption]:
 
 
 def service_at_location_query() -> Select[ServiceAtLocation, Service]:
-    """Each link with its service, so the service filters apply to links too."""
-    return select(ServiceAtLocation, Service).join(
-        Service, col(ServiceAtLocation.service_id) == col(Service.id)
+    """Each link with its service, so the service filters apply to links too; never a link to
+    a location whose address is hidden (a sensitive service)."""
+    return (
+        select(ServiceAtLocation, Service)
+        .join(Service, col(ServiceAtLocation.service_id) == col(Service.id))
+        .join(Location, col(ServiceAtLocation.location_id) == col(Location.id))
+        .where(col(Location.address_hidden).is_(False))
     )

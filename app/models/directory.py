@@ -40,6 +40,12 @@ class Service(SQLModel, table=True):
     verification_source: str | None = Field(default=None, max_length=500)
     assured_date: date | None = None
     alert: str | None = None
+    # Ways in beyond phones, website and email (HSDS keeps them elsewhere; one listing, one row).
+    chat_url: str | None = Field(default=None, max_length=500)
+    cost: str | None = Field(default=None, max_length=16)  # "free" or "paid"; None: not said
+    accessibility: str | None = Field(default=None, max_length=500)
+    # The youth team's own listing: its page links to the callback form.
+    offers_callback: bool = False
     last_modified: datetime = timestamp(index=True)
     # Fingerprint of the listing file this row was last imported from; None if edited only by staff.
     source_fingerprint: str | None = Field(default=None, max_length=64)
@@ -122,6 +128,8 @@ class Location(SQLModel, table=True):
     description: str | None = None
     latitude: float | None = None
     longitude: float | None = None
+    # A sensitive service (a refuge, say): its address is never shown on our pages or in the API.
+    address_hidden: bool = False
 
     addresses: list["Address"] = Relationship(cascade_delete=True)
 

@@ -265,7 +265,6 @@ def print_sheet(
     renderer = context.renderer
     language = content.languages[lang]
     style = print_style(card_size, content.operator.colour)
-    keyword = language.keywords[0] if language.keywords else ""
     # Rendered in the card's language, so its few printed words ("Scan me") are in it too.
     html = renderer.render(
         lang,
@@ -283,8 +282,7 @@ def print_sheet(
         help_dir=content.languages[help_page.lang].dir,
         help_lines=help_page.help_lines,
         list_messages=items,
-        text_number=renderer.text_number if keyword else None,
-        text_keyword=keyword,
+        print_text_offer=renderer.text_offers[lang],
         other_languages=[other for other in content.languages.values() if other.code != lang],
         qr=qr_inline_svg(url, f"QR code for {typed_url(url)}"),
         url_typed=typed_url(url),

@@ -18,6 +18,7 @@ from starlette.datastructures import FormData
 
 from app.admin.access import Editor, EditorPost, Staff, admin_page, redirect
 from app.admin.listing_checks import validate
+from app.admin.listing_gaps import missing, refusal
 from app.admin.listing_store import (
     LIST_LIMIT,
     STATUS_ACTIONS,
@@ -56,18 +57,13 @@ NOTICES = {
     "organization-saved": "Organisation saved.",
     "closed": "Report closed.",
 }
-REPORT_LABELS = dict(
-    zip(
-        REPORT_KINDS,
-        (
-            "Phone number or website is wrong",
-            "Opening hours are wrong",
-            "Service has closed",
-            "Something else",
-        ),
-        strict=True,
-    )
-)
+REPORT_LABELS = {
+    "wrong-phone": "Phone number or website is wrong",
+    "closed": "Service has closed",
+    "wrong-hours": "Opening hours are wrong",
+    "other": "Something else",
+}
+assert set(REPORT_LABELS) == set(REPORT_KINDS)  # every kind the public form offers has a label
 
 
 async def submitted_form(request: Request) -> FormData:
@@ -119,6 +115,7 @@ def _listing_form_page(
         errors=errors,
         notice=_notice(request),
         days=list(DAY_NAMES.items()),
+        missing=missing,
     )
 
 
@@ -135,6 +132,7 @@ def listings(request: Request, db: SessionDep, staff: Editor) -> Response:
         q=name,
         shown=status,
         limit=LIST_LIMIT,
+        missing=missing,
     )
 
 
@@ -191,7 +189,12 @@ def listing_action(
     if action not in STATUS_ACTIONS:
         raise HTTPException(status_code=404)
     service = _listing_or_404(db, service_id)
-    change_status(db, service, action, _choices(request, db), staff, staff.now)
+    choices = _choices(request, db)
+    refused = refusal(service, action)
+    if refused is not None:
+        form = form_for(values_of(service), choices)
+        return _listing_form_page(request, staff, choices, form, service, [refused])
+    change_status(db, service, action, choices, staff, staff.now)
     db.commit()
     return redirect(f"/admin/listings/{service_id}?done={action}")
 

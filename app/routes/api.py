@@ -280,7 +280,8 @@ def list_service_at_locations(session: SessionDep, page: PageDep, filters: Filte
         select(func.count())
         .select_from(ServiceAtLocation)
         .join(Service, col(ServiceAtLocation.service_id) == col(Service.id))
-        .where(*conditions),
+        .join(Location, col(ServiceAtLocation.location_id) == col(Location.id))
+        .where(*conditions, col(Location.address_hidden).is_(False)),
         service_at_location_query()
         .where(*conditions)
         .order_by(col(Service.name), col(ServiceAtLocation.id))

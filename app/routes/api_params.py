@@ -12,6 +12,7 @@ from fastapi import Depends, Query
 from fastapi.exceptions import RequestValidationError
 
 from app.directory.oruk_queries import PageRequest, ServiceFilters, parse_moment
+from app.directory.search import known_district, postcode_district
 
 DEFAULT_PER_PAGE = 50
 MAX_PER_PAGE = 100
@@ -26,6 +27,7 @@ PARAMETER_RULES = {
     "taxonomy_term_id": "taxonomy_term_id must be a UUID",
     "taxonomy_id": "taxonomy_id must be a UUID",
     "search": "search must be at most 200 characters",
+    "postcode": "postcode must be a UK postcode or its first part, like LU1",
 }
 
 
@@ -77,7 +79,18 @@ async def service_filters(
     modified_after: Annotated[
         str | None, Query(description="Changed on or after this ISO 8601 date or date-time.")
     ] = None,
+    postcode: Annotated[
+        str | None,
+        Query(
+            max_length=16,
+            description="Services someone in this postcode (or district, like LU1) can use: "
+            "national ones and local ones that cover it.",
+        ),
+    ] = None,
 ) -> ServiceFilters:
+    district = postcode_district(postcode) if postcode and postcode.strip() else None
+    if postcode and postcode.strip() and (district is None or not known_district(district)):
+        raise ApiError(400, f"{PARAMETER_RULES['postcode']} (got {postcode[:16]!r})")
     if minimum_age is not None and maximum_age is not None and minimum_age > maximum_age:
         raise ApiError(400, "minimum_age must not be more than maximum_age")
     return ServiceFilters(
@@ -87,6 +100,7 @@ async def service_filters(
         minimum_age=minimum_age,
         maximum_age=maximum_age,
         modified_after=moment(modified_after) if modified_after else None,
+        district=district,
     )
 
 

@@ -14,8 +14,9 @@ from sqlmodel import Session, select
 from starlette.concurrency import run_in_threadpool
 
 from app.callbacks.form import form_token, read_form
+from app.callbacks.phones import display_number
 from app.callbacks.requests import create_callback, find_by_reference, number_limit, seal
-from app.callbacks.timing import back_at_work, before_sending, promise, shown_number, working_hours
+from app.callbacks.timing import back_at_work, before_sending, promise, working_hours
 from app.context import AppContext, ContextDep, EngineDep, NowDep, PublicRendererDep, SessionDep
 from app.directory.present import needs_in
 from app.models import Team
@@ -50,7 +51,7 @@ def _form_page(
         closed_days=settings.retention_closed_days,
         open_days=settings.retention_open_days,
         team_hours=working_hours(before.hours_of, lang, renderer.gettext[lang]),
-        calls_from=shown_number(before.calls_from) if before.calls_from else None,
+        calls_from=display_number(before.calls_from) if before.calls_from else None,
     )
     return HTMLResponse(html, status_code=status, headers=NO_STORE)
 
@@ -165,6 +166,6 @@ def callback_sent(
         team_away=back_at_work(team, now, lang, _),
         text_first=bool(callback.text_first and callback.text_ok),
         text_ok=callback.text_ok,
-        calls_from=shown_number(calls_from) if calls_from else None,
+        calls_from=display_number(calls_from) if calls_from else None,
     )
     return HTMLResponse(html, headers=NO_STORE)

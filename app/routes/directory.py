@@ -22,13 +22,19 @@ from app.directory.cache import respond
 from app.directory.files import NeedsFile
 from app.directory.hours import opening_state
 from app.directory.present import Gettext, needs_in, present
-from app.directory.search import Filters, find_service, find_services, postcode_district
+from app.directory.search import (
+    Filters,
+    find_service,
+    find_services,
+    known_district,
+    postcode_district,
+)
 from app.models import ProblemReport, Service
 from app.pages import Renderer
 from app.rate_limit import allow, bucket_key
 
 router = APIRouter()
-REPORT_KINDS = ("wrong-phone", "wrong-hours", "closed", "other")
+REPORT_KINDS = ("wrong-phone", "closed", "wrong-hours", "other")
 REPORT_LIMIT = 5
 REPORT_WINDOW = timedelta(hours=1)
 NO_STORE = {"Cache-Control": "no-store"}
@@ -46,6 +52,10 @@ def _parse_filters(
         area = postcode_district(raw["area"])
         if area is None:
             errors.append(("area", _("Enter the first part of a postcode, like LU1")))
+        elif not known_district(area):
+            message = _("%(area)s is not a UK postcode area. Check the first part of your postcode")
+            errors.append(("area", message % {"area": area}))
+            area = None
     age = None
     if raw["age"]:
         if raw["age"].isdigit() and 0 < int(raw["age"]) < 120:
@@ -79,7 +89,8 @@ async def directory(
         with Session(engine) as session:
             results = find_services(session, filters, now)
             listings = [
-                present(f.service, f.state, lang, gettext, now, needs) for f in results.listings
+                present(f.service, f.state, lang, gettext, now, needs, f.local)
+                for f in results.listings
             ]
         html = renderer.render(
             lang,

@@ -8,8 +8,11 @@ around it ignored.
 
 import unicodedata
 from collections.abc import Iterable
+from dataclasses import dataclass
 
+from app.callbacks.phones import display_number
 from app.content import Language
+from app.settings import Settings
 
 # Twilio's standard opt-out and opt-in words; the whole message must be the word.
 OPT_OUT_WORDS = frozenset({"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT"})
@@ -40,6 +43,24 @@ def keyword_language(languages: Iterable[Language], body: str) -> str | None:
         if word and word in {normalise(keyword) for keyword in language.keywords}:
             return language.code
     return None
+
+
+@dataclass(frozen=True)
+class TextKeyword:
+    """What a reader can text to ask for a callback: the word in their language, and the number."""
+
+    keyword: str
+    number: str  # as people see it: 07700 900123
+    href: str  # sms: link with the keyword already typed
+
+
+def text_offer(settings: Settings, language: Language) -> TextKeyword | None:
+    """The keyword to offer, only when texts really reach us (Twilio, with a from number)."""
+    number = settings.twilio_from_number
+    if settings.sms_backend != "twilio" or not number or not language.keywords:
+        return None
+    keyword = language.keywords[0]
+    return TextKeyword(keyword, display_number(number), f"sms:{number}?&body={keyword}")
 
 
 def keyword_problems(languages: Iterable[Language]) -> list[str]:
