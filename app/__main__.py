@@ -1,5 +1,6 @@
 """Command line: `python -m app serve | migrate | worker | content-check | check | import-services |
-create-user | rotate-data-key` (see `python -m app --help`, or the README's table of commands)."""
+create-user | rotate-data-key | translations export` (see `python -m app --help`, or the README's
+table of commands)."""
 
 import argparse
 import logging
@@ -8,6 +9,7 @@ import sys
 from typing import TYPE_CHECKING, NoReturn
 
 from app.admin.roles import ROLES
+from app.logs import LogFormat, formatter_config, use_format
 from app.settings import ConfigurationError, Settings, development_base_url, load_settings
 
 if TYPE_CHECKING:
@@ -26,12 +28,12 @@ def _fail(message: str) -> NoReturn:
     raise SystemExit(1)
 
 
-def _logging_config() -> dict[str, object]:
+def _logging_config(log_format: LogFormat = "text") -> dict[str, object]:
     handler = {"class": "logging.StreamHandler", "formatter": "plain", "stream": "ext://sys.stderr"}
     return {
         "version": 1,
         "disable_existing_loggers": False,
-        "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
+        "formatters": formatter_config(log_format),
         "handlers": {"stderr": handler},
         "root": {"handlers": ["stderr"], "level": "INFO"},
         # Granian's own access log prints client addresses; ours (app.access) does not.
@@ -70,7 +72,7 @@ def serve(settings: Settings, args: argparse.Namespace) -> None:
         interface=Interfaces.ASGI,
         workers=args.workers,
         websockets=False,
-        log_dictconfig=_logging_config(),
+        log_dictconfig=_logging_config(settings.log_format),
         log_access=False,
         respawn_failed_workers=True,
         workers_kill_timeout=30,
@@ -120,7 +122,8 @@ def create_user_command(settings: Settings, args: argparse.Namespace) -> None:
     from sqlmodel import Session
 
     from app.admin.audit import record
-    from app.admin.users import AccountError, create_user
+    from app.admin.users import AccountError, create_user, reviewer_languages
+    from app.content import load_content
     from app.database import make_engine, migrate
     from app.models import utcnow
 
@@ -131,7 +134,12 @@ def create_user_command(settings: Settings, args: argparse.Namespace) -> None:
     migrate(engine)
     with Session(engine) as db:
         try:
-            user = create_user(db, args.email, args.role, password, args.team)
+            codes = [code.strip() for code in args.languages.split(",") if code.strip()]
+            translated = [
+                code for code in load_content(settings.content_dir).languages if code != "en"
+            ]
+            languages = reviewer_languages(args.role, codes, translated)
+            user = create_user(db, args.email, args.role, password, args.team, languages=languages)
         except AccountError as error:
             _fail(str(error))
         record(
@@ -185,11 +193,34 @@ def worker(settings: Settings, args: argparse.Namespace) -> None:
 def content_check(settings: Settings, args: argparse.Namespace) -> None:
     from app.content import load_content
     from app.content_report import report
+    from app.review.progress import cli_progress
 
     content = load_content(settings.content_dir)
-    print(report(content))
+    print(report(content, cli_progress(settings, content)))
     if content.problems:
         raise SystemExit(1)
+
+
+def translations(settings: Settings, args: argparse.Namespace) -> None:
+    """`translations export --lang ur`: approved corrections into the content files."""
+    from sqlmodel import Session
+
+    from app.content import SOURCE_LANGUAGE, load_content
+    from app.database import make_engine, migrate
+    from app.review.export import export_language
+
+    if (
+        args.lang == SOURCE_LANGUAGE
+        or args.lang not in load_content(settings.content_dir).languages
+    ):
+        _fail(
+            f"--lang must be the code of a translation in content/languages.yaml, not {args.lang}"
+        )
+    engine = make_engine(settings.database_url)
+    migrate(engine)
+    with Session(engine) as db:
+        print(f"{args.lang}: {export_language(db, settings.content_dir, args.lang)}")
+    engine.dispose()
 
 
 def check(settings: Settings, args: argparse.Namespace) -> None:
@@ -255,7 +286,19 @@ def main(argv: list[str] | None = None) -> None:
     user_parser.add_argument("--email", required=True)
     user_parser.add_argument("--role", required=True, choices=ROLES)
     user_parser.add_argument("--team", default=None, help="team name (required for caseworkers)")
+    user_parser.add_argument(
+        "--languages", default="", help="a reviewer's languages, comma-separated (ur,pl)"
+    )
     user_parser.set_defaults(handler=create_user_command)
+    words_parser = commands.add_parser("translations", help="reviewers' approved translations")
+    words_actions = words_parser.add_subparsers(
+        dest="action", required=True, parser_class=OneLineParser
+    )
+    export_parser = words_actions.add_parser(
+        "export", help="write approved corrections into content/ for the repository"
+    )
+    export_parser.add_argument("--lang", required=True, help="language code, like ur")
+    export_parser.set_defaults(handler=translations)
     rotate_parser = commands.add_parser(
         "rotate-data-key", help="re-encrypt stored personal data under the first key of DATA_KEY"
     )
@@ -274,6 +317,7 @@ def main(argv: list[str] | None = None) -> None:
     logging.getLogger("alembic").setLevel(logging.WARNING)
     try:
         settings = load_settings()
+        use_format(settings.log_format)
         args.handler(settings, args)
     except ConfigurationError as error:
         _fail(str(error))

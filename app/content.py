@@ -159,6 +159,8 @@ class Content:
     problems: list[Problem]
     version: str
     operator: "Operator"
+    # Approved reviewer corrections of interface strings, by language: msgid -> msgstr.
+    catalog_corrections: dict[str, dict[str, str]] = field(default_factory=dict)
 
     @property
     def topic_slugs(self) -> list[str]:
@@ -264,6 +266,13 @@ def _render(page: Page) -> None:
             if child.type == "link_open":
                 page.links.append(str(child.attrGet("href")))
     page.html = MARKDOWN.renderer.render(tokens, MARKDOWN.options, {})
+
+
+def render_page(page: Page) -> Page:
+    """Fill in the page's HTML, headings and links from its Markdown."""
+    page.html, page.headings, page.links = "", [], []
+    _render(page)
+    return page
 
 
 def load_languages(content_dir: Path, problems: list[Problem]) -> dict[str, Language]:

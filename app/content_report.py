@@ -1,6 +1,7 @@
 """The `content-check` report: completeness and review per language, reading grades, problems."""
 
 import re
+from collections.abc import Mapping
 
 import textstat
 from babel.messages.pofile import read_po
@@ -32,7 +33,8 @@ def _strings(content: Content, lang: str) -> str:
     return f"{len(wanted & done)}/{len(wanted)}"
 
 
-def report(content: Content) -> str:
+def report(content: Content, review: Mapping[str, object] | None = None) -> str:
+    """The report; `review` is each language's items checked in the admin ("120/348")."""
     slugs = content.page_slugs
     operator = content.operator
     lines = [
@@ -50,6 +52,8 @@ def report(content: Content) -> str:
             f"  {lang.code:<3} {lang.name:<12} {len(present):>2}/{len(slugs)} pages translated, "
             f"{reviewed:>2}/{len(slugs)} checked; interface strings {_strings(content, lang.code)}"
         )
+        if review and lang.code in review:
+            line += f"; items checked {review[lang.code]}"
         if missing:
             line += f"; shown in English: {', '.join(missing)}"
         lines.append(line)

@@ -8,8 +8,8 @@ The time of a request is read once (`NowDep`, cached per request by FastAPI), so
 audit entry it writes agree to the microsecond.
 """
 
-import time
-from collections.abc import Callable, Iterator
+import asyncio
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import cached_property
@@ -24,6 +24,7 @@ from app.directory.cache import PageCache, ResponseCache
 from app.directory.files import NeedsFile
 from app.directory.revision import DirectoryRevision
 from app.pages import CachedResponse, Renderer, Site
+from app.review.live import LiveTranslations
 from app.security import Keys
 from app.settings import Settings
 
@@ -36,13 +37,17 @@ def system_clock() -> datetime:
 
 @dataclass(frozen=True)
 class SignInDelay:
-    """How long a failed sign-in waits before answering: each failure in a row costs more."""
+    """How long a failed sign-in waits before answering: each failure in a row costs more.
+
+    The wait is awaited on the event loop: a blocking sleep would hold a worker thread, and a
+    few wrong-password posts a second would then stall every other page.
+    """
 
     step: float = 0.5
-    sleep: Callable[[float], None] = time.sleep
+    sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
 
-    def after(self, failures: int) -> None:
-        self.sleep(min(failures, 5) * self.step)
+    async def after(self, failures: int) -> None:
+        await self.sleep(min(failures, 5) * self.step)
 
 
 @dataclass
@@ -60,6 +65,10 @@ class AppContext:
     api_cache: ResponseCache[CachedResponse] = field(default_factory=ResponseCache)
     clock: Clock = system_clock
     sign_in_delay: SignInDelay = field(default_factory=SignInDelay)
+    translations: LiveTranslations = field(default_factory=LiveTranslations)  # reviewers' work
+    # Whether staff who must have a second factor are sent to set one up before anything else.
+    # Always, but with APP_ENV=test (see create_app), where tests sign staff in without one.
+    second_factor_setup: bool = True
 
     @property
     def renderer(self) -> Renderer:
@@ -107,6 +116,10 @@ async def get_sign_in_delay(context: ContextDep) -> SignInDelay:
     return context.sign_in_delay
 
 
+async def get_second_factor_setup(context: ContextDep) -> bool:
+    return context.second_factor_setup
+
+
 async def get_renderer(context: ContextDep) -> Renderer:
     return context.site.renderer
 
@@ -123,6 +136,7 @@ KeysDep = Annotated[Keys, Depends(get_keys)]
 RendererDep = Annotated[Renderer, Depends(get_renderer)]
 NeedsDep = Annotated[NeedsFile, Depends(get_needs)]
 SignInDelayDep = Annotated[SignInDelay, Depends(get_sign_in_delay)]
+SecondFactorSetupDep = Annotated[bool, Depends(get_second_factor_setup)]
 
 
 def get_session(engine: EngineDep) -> Iterator[Session]:

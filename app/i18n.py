@@ -20,12 +20,19 @@ from app.content import SOURCE_LANGUAGE
 LANGUAGE_RANGE = re.compile(r"^([A-Za-z]{1,8})(?:-[A-Za-z0-9]{1,8})*$")
 
 
-def load_translations(content_dir: Path, lang: str) -> gettext.NullTranslations:
+def load_translations(
+    content_dir: Path, lang: str, corrections: dict[str, str] | None = None
+) -> gettext.NullTranslations:
+    """The language's catalog, with a reviewer's approved `corrections` (msgid -> msgstr)."""
     po_path = content_dir / "locales" / lang / "LC_MESSAGES" / "messages.po"
     if not po_path.exists():
         return gettext.NullTranslations()
     with po_path.open("rb") as po_file:
         catalog = read_po(po_file, locale=lang)
+    for msgid, msgstr in (corrections or {}).items():
+        if msgid in catalog:
+            catalog[msgid].string = msgstr
+            catalog[msgid].flags.discard("fuzzy")
     buffer = BytesIO()
     write_mo(buffer, catalog)
     buffer.seek(0)

@@ -1,21 +1,26 @@
 """Building the web application from settings: content, database, cached pages and routes."""
 
 import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
-from fastapi import FastAPI, Request
+from fastapi import Depends, FastAPI, Request
 from fastapi.middleware.gzip import GZipMiddleware
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from app.admin.access import SignInNeededError, admin_error, redirect
+from app.admin.access import SignInNeededError, admin_error, admin_page, redirect
 from app.content import SOURCE_LANGUAGE, load_content
 from app.context import AppContext
 from app.database import make_engine
 from app.directory.files import read_listing_files
 from app.directory.revision import DirectoryRevision
+from app.measured_site import MeasuredSite
 from app.pages import build_site
+from app.request_guard import ControlCharactersError, allowed_hosts, refuse_control_characters
+from app.review.live import follow_translations
 from app.routes import (
     admin_auth,
     admin_batches,
@@ -23,23 +28,31 @@ from app.routes import (
     admin_listings,
     admin_people,
     admin_readiness,
+    admin_translations,
     callback,
     directory,
+    metrics,
     public,
     webhooks,
 )
 from app.routes.api import router as open_referral_router
 from app.security import Keys
-from app.serving import PublicSite
+from app.serving import refusal_pages
 from app.settings import ConfigurationError, Settings, get_settings
 from app.sms.worker import sender_lifespan
+
+
+@asynccontextmanager
+async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    async with sender_lifespan(app), follow_translations(app):
+        yield
 
 
 class InvalidContentError(ConfigurationError):
     """The content files break a rule; the service will not start on them."""
 
 
-def create_app(settings: Settings | None = None) -> PublicSite:
+def create_app(settings: Settings | None = None) -> MeasuredSite:
     settings = settings or get_settings()
     content = load_content(settings.content_dir)
     if content.problems:
@@ -55,7 +68,8 @@ def create_app(settings: Settings | None = None) -> PublicSite:
         docs_url=None,
         redoc_url=None,
         openapi_url=None,
-        lifespan=sender_lifespan,
+        lifespan=lifespan,
+        dependencies=[Depends(refuse_control_characters)],
     )
     engine = make_engine(settings.database_url)
     api.state.context = AppContext(
@@ -66,6 +80,7 @@ def create_app(settings: Settings | None = None) -> PublicSite:
         needs=needs,
         keys=Keys.of(settings),
         directory_revision=DirectoryRevision(engine, settings.directory_refresh_seconds),
+        second_factor_setup=settings.app_env != "test",
     )
     # Answers made per request (a listing's page, admin pages) are compressed here. The card pages
     # never get here; cached directory pages and API lists arrive compressed and pass through.
@@ -106,6 +121,26 @@ def create_app(settings: Settings | None = None) -> PublicSite:
             html, status_code=503, headers={"Cache-Control": "no-store", "Retry-After": "30"}
         )
 
+    bad_characters = refusal_pages(site.renderer, "characters")
+
+    @api.exception_handler(ControlCharactersError)
+    def control_characters(request: Request, error: ControlCharactersError) -> Response:
+        if request.url.path.startswith("/admin"):
+            message = "A field has a control character (such as NUL). Remove it and try again."
+            return admin_page(
+                request,
+                "admin/error.html",
+                None,
+                400,
+                heading="Check what you typed",
+                message=message,
+            )
+        first_segment = request.url.path.strip("/").split("/", 1)[0]
+        lang = first_segment if first_segment in content.languages else SOURCE_LANGUAGE
+        return HTMLResponse(
+            bad_characters[lang], status_code=400, headers={"Cache-Control": "no-store"}
+        )
+
     @api.exception_handler(SignInNeededError)
     def sign_in_needed(request: Request, error: SignInNeededError) -> Response:
         return redirect(error.to)
@@ -116,9 +151,18 @@ def create_app(settings: Settings | None = None) -> PublicSite:
     api.include_router(admin_listings.router)
     api.include_router(admin_people.router)
     api.include_router(admin_readiness.router)
+    api.include_router(admin_translations.router)
     api.include_router(open_referral_router)
     api.include_router(directory.router)
     api.include_router(callback.router)
     api.include_router(webhooks.router)
+    api.include_router(metrics.router)  # before public's `/{lang}`, which would catch it
     api.include_router(public.router)
-    return PublicSite(api, site, settings.forwarded_allow_ips)
+    production = settings.app_env == "production"
+    return MeasuredSite(
+        api,
+        site,
+        settings.forwarded_allow_ips,
+        hosts=allowed_hosts(settings.public_base_url) if production else None,
+        hsts=settings.is_https,
+    )

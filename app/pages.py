@@ -214,7 +214,8 @@ class Renderer:
         self.environments: dict[str, Environment] = {}
         # One environment per language, so pages rendered at the same time never share a catalog.
         for lang in self.languages:
-            translations = load_translations(content.directory, lang.code)
+            corrections = content.catalog_corrections.get(lang.code)  # approved by reviewers
+            translations = load_translations(content.directory, lang.code, corrections)
             translate = marked_gettext(translations, lang.code)
             self.plain_gettext[lang.code] = translations.gettext
             environment = Environment(
@@ -261,7 +262,8 @@ def rendered_from(settings: Settings) -> tuple[object, ...]:
     )
 
 
-def build_site(content: Content, settings: Settings) -> Site:
+def build_site(content: Content, settings: Settings, only: set[str] | None = None) -> Site:
+    """Every page; with `only`, the pages of those languages (a reviewer's correction)."""
     renderer = Renderer(content, settings)
     site = Site(renderer)
     site.responses[renderer.script_path] = CachedResponse.build(
@@ -277,7 +279,7 @@ def build_site(content: Content, settings: Settings) -> Site:
     card_page = content.required_page(SOURCE_LANGUAGE, "card")
     # One list of topics: the card's own text already links some; the list offers the rest.
     more = [slug for slug in content.topic_slugs if slug not in card_page.links]
-    for lang in content.languages:
+    for lang in only or content.languages:
         topics = [content.page(lang, slug) for slug in more]
         card = renderer.render(
             lang, "card.html", "", page=content.page(lang, "card"), topics=topics

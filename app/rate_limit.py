@@ -11,6 +11,7 @@ one commit (`count_hit` and `prune`).
 
 import hashlib
 import hmac
+import ipaddress
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import cache
@@ -26,6 +27,26 @@ from app.models import RateLimitHit
 _TABLE = RateLimitHit.__table__  # type: ignore[attr-defined]
 
 
+def client_key(host: str | None) -> str:
+    """Who a per-client limit counts: the peer's address, or for IPv6 its /64 network.
+
+    One IPv6 connection is usually given a whole /64, so counting single addresses would give
+    each client billions of buckets. The peer address is the proxy's unless FORWARDED_ALLOW_IPS
+    names it (then it is the address the proxy saw).
+    """
+    if not host:
+        return "unknown"
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return host
+    if isinstance(address, ipaddress.IPv6Address):
+        if address.ipv4_mapped is not None:  # an IPv4 client on a dual-stack socket
+            return str(address.ipv4_mapped)
+        return str(ipaddress.ip_network(f"{address}/64", strict=False))
+    return str(address)
+
+
 def bucket_key(secret: str, purpose: str, who: str) -> str:
     digest = hmac.new(secret.encode(), f"{purpose}:{who}".encode(), hashlib.sha256).hexdigest()
     return f"{purpose}:{digest[:40]}"
@@ -39,8 +60,11 @@ class Limit:
     limit: int
     window: timedelta
     keep: timedelta | None = None
+    start: datetime | None = None  # one fixed window from here (e.g. a form token's issue time)
 
     def window_start(self, now: datetime) -> datetime:
+        if self.start is not None:
+            return self.start
         seconds = int(self.window.total_seconds())
         return datetime.fromtimestamp(int(now.timestamp()) // seconds * seconds, UTC)
 
@@ -85,8 +109,10 @@ def _prune_statement(count: int) -> Any:
 def prune(db: Session | Connection, rules: list[Limit], now: datetime) -> None:
     """Delete the windows of these buckets that are older than `keep` (default: one window).
 
-    Only needed when a hit opened a new window (hits == 1): the cut-off only moves then.
+    Only needed when a hit opened a new window (hits == 1): the cut-off only moves then. A limit
+    with a fixed window (`start`) has no older windows: its row goes with the retention job's.
     """
+    rules = [rule for rule in rules if rule.start is None]
     if not rules:
         return
     params: dict[str, Any] = {}

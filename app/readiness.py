@@ -7,21 +7,17 @@ is alerted for, no fallback team, texts that never leave the server, links that 
 (in production) a privacy notice naming the demo operator. Everything else is a warning.
 """
 
-import ipaddress
 from dataclasses import dataclass
-from urllib.parse import urlsplit
 
 from sqlmodel import Session, col, select
 
 from app.callbacks.phones import duty_numbers
 from app.content import SOURCE_LANGUAGE, Content
 from app.models import Team
-from app.settings import Settings
+from app.settings import Settings, base_url_problem
 from app.sms.providers import status_callback_url
 
 INBOUND_PATH = "/webhooks/twilio/sms"
-# Host names that only ever mean this machine or a private network.
-PRIVATE_NAMES = ("localhost", ".localhost", ".local", ".internal", ".lan", ".home.arpa")
 ASK_SERVER = "Ask whoever runs the server to set it in the service's environment, then restart it."
 
 
@@ -37,25 +33,6 @@ class Problem:
     @property
     def level(self) -> str:
         return "blocking" if self.blocking else "warning"
-
-
-def base_url_problem(url: str) -> str | None:
-    """Why a public address cannot go on a printed card or in a text, or None if it can."""
-    parts = urlsplit(url)
-    host = (parts.hostname or "").lower()
-    if parts.scheme != "https":
-        return f"{url} does not start with https://"
-    if not host:
-        return f"{url} has no host name"
-    try:
-        address = ipaddress.ip_address(host)
-    except ValueError:
-        if host == PRIVATE_NAMES[0] or host.endswith(PRIVATE_NAMES[1:]):
-            return f"{url} only works on this machine or a private network"
-        return None
-    if not address.is_global:
-        return f"{url} is a loopback or private address that phones cannot reach"
-    return None
 
 
 def webhook_urls(settings: Settings) -> tuple[str, str]:

@@ -14,10 +14,14 @@ from dataclasses import dataclass
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
+from zxcvbn import zxcvbn
 
 from app.settings import ConfigurationError, Settings
 
 MIN_PASSWORD_LENGTH = 12
+MIN_DISTINCT_PASSWORD_CHARACTERS = 5
+# zxcvbn's score from 0 to 4: 3 is "safely unguessable" (about 10^8 guesses or more).
+MIN_PASSWORD_SCORE = 3
 _hasher = PasswordHasher()
 # Verified against when the email is unknown, so both paths take the same time.
 _UNKNOWN_USER_HASH = _hasher.hash(secrets.token_urlsafe(16))
@@ -34,11 +38,23 @@ def verify_password(password_hash: str | None, password: str) -> bool:
         return False
 
 
-def password_problem(password: str) -> str | None:
+def password_problem(password: str, email: str = "") -> str | None:
+    """Why a new staff password is not good enough, or None.
+
+    Long enough, not one or two characters repeated, and not common or guessable: zxcvbn checks
+    it against lists of leaked passwords, words and names (and the person's own email address).
+    """
     if len(password) < MIN_PASSWORD_LENGTH:
         return f"Enter a password of at least {MIN_PASSWORD_LENGTH} characters"
     if len(password) > 1000:
         return "Enter a password of 1000 characters or fewer"
+    if len(set(password)) < MIN_DISTINCT_PASSWORD_CHARACTERS:
+        return "Choose a password that is not the same few characters repeated"
+    # zxcvbn's time grows with length; the first 100 characters decide whether it is guessable.
+    result = zxcvbn(password[:100], user_inputs=[email, *email.split("@")] if email else [])
+    if result["score"] < MIN_PASSWORD_SCORE:
+        warning = result["feedback"]["warning"] or "It would be easy to guess."
+        return f"Choose a password that is harder to guess. {warning} A few unusual words work well"
     return None
 
 

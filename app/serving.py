@@ -1,5 +1,8 @@
 """The outermost layer of the web app: cached pages, security headers and a privacy-safe access log.
 
+Before anything else a request's Host and body size are checked (`app.request_guard`): an unknown
+host gets 400, a body over its limit 413 with a short page in the path's language.
+
 Cached public pages are answered here without entering the framework at all, with header lists
 built once per page and encoding. Every other response passes through and gets the same security
 headers. The access log records method, path, status and time: never an IP address, a query string
@@ -14,7 +17,9 @@ from typing import Any
 
 from granian.utils.proxies import wrap_asgi_with_proxy_headers
 
-from app.pages import BROTLI, GZIP, IDENTITY, CachedResponse, Choice, Site, choose
+from app.content import SOURCE_LANGUAGE
+from app.pages import BROTLI, GZIP, IDENTITY, CachedResponse, Choice, Renderer, Site, choose
+from app.request_guard import host_allowed, limit_body
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -25,7 +30,10 @@ ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 access_log = logging.getLogger("app.access")
 
 
-def security_headers(style_hash: str) -> list[tuple[bytes, bytes]]:
+HSTS = (b"strict-transport-security", b"max-age=31536000; includeSubDomains")
+
+
+def security_headers(style_hash: str, hsts: bool = False) -> list[tuple[bytes, bytes]]:
     policy = (
         "default-src 'none'; script-src 'self'; "
         f"style-src '{style_hash}'; img-src 'self'; form-action 'self'; "
@@ -33,7 +41,9 @@ def security_headers(style_hash: str) -> list[tuple[bytes, bytes]]:
         "worker-src 'self'; manifest-src 'self'; "
         "base-uri 'none'; frame-ancestors 'none'"
     )
+    # HSTS only when the service is https: a browser then never tries it over plain http again.
     return [
+        *([HSTS] if hsts else []),
         (b"content-security-policy", policy.encode()),
         (b"referrer-policy", b"no-referrer"),
         (b"x-content-type-options", b"nosniff"),
@@ -49,19 +59,32 @@ def security_headers(style_hash: str) -> list[tuple[bytes, bytes]]:
 class PublicSite:
     """ASGI middleware: serve `site` pages from memory, add headers to everything else."""
 
-    def __init__(self, app: ASGIApp, site: Site, trusted_proxies: str | None = None) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        site: Site,
+        trusted_proxies: str | None = None,
+        *,
+        hosts: set[bytes] | None = None,
+        hsts: bool = False,
+    ) -> None:
         self.app = app
         # Behind a load balancer every client shares its address unless its headers are trusted.
         self.forward = (
             wrap_asgi_with_proxy_headers(app, trusted_proxies) if trusted_proxies else app
         )
         self.site = site
-        self.headers = security_headers(site.renderer.style_hash)
+        self.hosts = hosts  # None: any host (outside production)
+        self.headers = security_headers(site.renderer.style_hash, hsts)
         self.prepared: dict[int, PreparedPage] = {}
+        self.too_large = refusal_pages(site.renderer, "too-large")
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.forward(scope, receive, send)
+            return
+        if not host_allowed(scope, self.hosts):
+            await self.send_plain(send, 400, b"")
             return
         cached = self.site.responses.get(scope["path"])
         if cached is not None and scope["method"] in ("GET", "HEAD"):
@@ -94,10 +117,27 @@ class PublicSite:
                     ]
                 await send(message)
 
-            await self.forward(scope, receive, send_with_headers)
+            await limit_body(self.forward, scope, receive, send_with_headers, self.refuse_too_large)
         if access_log.isEnabledFor(logging.INFO):
             elapsed = (time.perf_counter() - started) * 1000
             access_log.info("%s %s %d %.1fms", scope["method"], scope["path"], status, elapsed)
+
+    async def send_plain(self, send: Send, status: int, body: bytes, html: bool = False) -> None:
+        kind = b"text/html; charset=utf-8" if html else b"text/plain; charset=utf-8"
+        headers = [
+            (b"content-type", kind),
+            (b"content-length", str(len(body)).encode()),
+            (b"cache-control", b"no-store"),
+            (b"connection", b"close"),  # the rest of the body is not read
+            *self.headers,
+        ]
+        await send({"type": "http.response.start", "status": status, "headers": headers})
+        await send({"type": "http.response.body", "body": body})
+
+    async def refuse_too_large(self, scope: Scope, send: Send) -> None:
+        first = scope["path"].strip("/").split("/", 1)[0]
+        page = self.too_large.get(first) or self.too_large[SOURCE_LANGUAGE]
+        await self.send_plain(send, 413, page, html=True)
 
     async def send_cached(self, scope: Scope, send: Send, cached: CachedResponse) -> int:
         page = self.prepared.get(id(cached))
@@ -148,6 +188,15 @@ class PreparedPage:
             ]
             unchanged = Choice(cached, 304, coding, b"").headers()
             self.not_modified[coding] = [*_encoded(unchanged), *security]
+
+
+def refusal_pages(renderer: Renderer, reason: str) -> dict[str, bytes]:
+    """The page that says why a request was refused (`reason`: too-large or characters), per
+    language, made once."""
+    return {
+        lang: renderer.render(lang, "refused.html", "", reason=reason).encode()
+        for lang in renderer.content.languages
+    }
 
 
 def _encoded(headers: dict[str, str]) -> list[tuple[bytes, bytes]]:

@@ -2,7 +2,10 @@
 
 Development generates `SECRET_KEY` and `DATA_KEY` once into `./var/`; production refuses to start
 without them, so a deployment can never run on a key that lives only on one container's disk, and
-without `PUBLIC_BASE_URL`, so no printed QR code ever points at a development address.
+without `PUBLIC_BASE_URL`, so no printed QR code ever points at a development address. It also
+refuses weak or malformed secrets (every key at least 32 varied characters, `SECRET_KEY` unlike
+every `DATA_KEY` key), a `PUBLIC_BASE_URL` that is not a public https:// address, and
+`FORWARDED_ALLOW_IPS=*` (which would let any client choose the address its limits count against).
 """
 
 import ipaddress
@@ -11,6 +14,7 @@ import secrets
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
+from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -19,6 +23,10 @@ log = logging.getLogger(__name__)
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 MIN_SECRET_LENGTH = 32
+# A random 32-character key has 20 or more different characters; "aaaa..." or "abab..." has few.
+MIN_DISTINCT_SECRET_CHARACTERS = 10
+# Host names that only ever mean this machine or a private network.
+PRIVATE_NAMES = ("localhost", ".localhost", ".local", ".internal", ".lan", ".home.arpa")
 
 
 class ConfigurationError(Exception):
@@ -81,17 +89,7 @@ class Settings(BaseSettings):
         if not self.exit_url.startswith("https://"):
             raise ValueError("EXIT_URL must be an https:// address")
         if self.app_env == "production":
-            for name in ("secret_key", "data_key"):
-                value = getattr(self, name)
-                if value is None or len(value.get_secret_value()) < MIN_SECRET_LENGTH:
-                    raise ValueError(
-                        f"{name.upper()} must be set to at least {MIN_SECRET_LENGTH} random "
-                        "characters when APP_ENV=production"
-                    )
-            if not self.public_base_url_given:
-                raise ValueError(
-                    "PUBLIC_BASE_URL must be set to the public address when APP_ENV=production"
-                )
+            self._check_production()
         if self.sms_backend == "twilio":
             if not (self.twilio_account_sid and self.twilio_auth_token):
                 raise ValueError(
@@ -103,10 +101,43 @@ class Settings(BaseSettings):
                 )
         return self
 
+    def _check_production(self) -> None:
+        keys: dict[str, list[str]] = {}
+        for name in ("secret_key", "data_key"):
+            value = getattr(self, name)
+            text = "" if value is None else value.get_secret_value()
+            # DATA_KEY may hold several keys for rotation: the first encrypts, all decrypt.
+            parts = [part.strip() for part in text.split(",")] if name == "data_key" else [text]
+            if not parts or any(weak_secret(part) for part in parts):
+                raise ValueError(
+                    f"{name.upper()} must be set to at least {MIN_SECRET_LENGTH} random "
+                    "characters (each key, if several) when APP_ENV=production"
+                )
+            keys[name] = parts
+        if keys["secret_key"][0] in keys["data_key"]:
+            raise ValueError("SECRET_KEY must differ from every DATA_KEY key (APP_ENV=production)")
+        if not self.public_base_url_given:
+            raise ValueError(
+                "PUBLIC_BASE_URL must be set to the public address when APP_ENV=production"
+            )
+        problem = base_url_problem(self.public_base_url)
+        if problem:
+            raise ValueError(f"PUBLIC_BASE_URL: {problem} (APP_ENV=production)")
+        if self.forwarded_allow_ips and "*" in self.forwarded_allow_ips:
+            raise ValueError(
+                "FORWARDED_ALLOW_IPS must list the proxy's addresses, not *, when "
+                "APP_ENV=production (with *, any client can choose its own address)"
+            )
+
     @property
     def public_base_url_given(self) -> bool:
         """Whether PUBLIC_BASE_URL was set (environment, `.env` or argument), not defaulted."""
         return "public_base_url" in self.model_fields_set
+
+    @property
+    def drama_numbers_ok(self) -> bool:
+        """Ofcom's drama numbers (07700 900xxx) are accepted for testing, never in production."""
+        return self.app_env != "production"
 
     @property
     def is_https(self) -> bool:
@@ -115,6 +146,47 @@ class Settings(BaseSettings):
     @property
     def callback_country_list(self) -> list[str]:
         return [code.strip().upper() for code in self.callback_countries.split(",") if code.strip()]
+
+    # Who may read /metrics (addresses and networks, comma-separated); everyone else gets a 404.
+    metrics_allow: str = "127.0.0.1,::1"
+    # `json`: one JSON object a line (time, level, logger, message), still no addresses.
+    log_format: Literal["text", "json"] = "text"
+
+    @field_validator("metrics_allow")
+    @classmethod
+    def _check_metrics_allow(cls, value: str) -> str:
+        for item in value.split(","):
+            if not item.strip():
+                continue
+            try:
+                ipaddress.ip_network(item.strip(), strict=False)
+            except ValueError:
+                raise ValueError(f"{item.strip()!r} is not an address or network") from None
+        return value
+
+
+def weak_secret(value: str) -> bool:
+    """Too short, or too few different characters to be random (one letter repeated, say)."""
+    return len(value) < MIN_SECRET_LENGTH or len(set(value)) < MIN_DISTINCT_SECRET_CHARACTERS
+
+
+def base_url_problem(url: str) -> str | None:
+    """Why a public address cannot go on a printed card or in a text, or None if it can."""
+    parts = urlsplit(url)
+    host = (parts.hostname or "").lower()
+    if parts.scheme != "https":
+        return f"{url} does not start with https://"
+    if not host:
+        return f"{url} has no host name"
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        if host == PRIVATE_NAMES[0] or host.endswith(PRIVATE_NAMES[1:]):
+            return f"{url} only works on this machine or a private network"
+        return None
+    if not address.is_global:
+        return f"{url} is a loopback or private address that phones cannot reach"
+    return None
 
 
 def development_base_url(host: str, port: int) -> str:

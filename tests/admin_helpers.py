@@ -12,11 +12,16 @@ from sqlmodel import Session, col, select
 from app.admin.access import COOKIE
 from app.admin.users import create_user
 from app.models import AuditEvent, Team, User
-from tests.app_context import context, no_sign_in_delay, set_clock
+from tests.app_context import context, enforce_second_factor_setup, no_sign_in_delay, set_clock
 
-__all__ = ["set_clock"]  # tests take it from here with the other admin helpers
+__all__ = [
+    "enforce_second_factor_setup",
+    "set_clock",
+]  # tests take it from here with the other admin helpers
 
 PASSWORD = "correct horse battery staple"
+# An admin changing someone else's sign-in confirms it is them with their own password.
+CONFIRM = {"admin_password": PASSWORD, "admin_password_2fa": PASSWORD}
 NOON = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 

@@ -11,7 +11,14 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
-from app.context import AppContext, SignInDelay, context_of, get_clock, get_engine
+from app.context import (
+    AppContext,
+    SignInDelay,
+    context_of,
+    get_clock,
+    get_engine,
+    get_second_factor_setup,
+)
 from app.context import get_sign_in_delay as get_sign_in_delay
 
 Clock = Callable[[], datetime]
@@ -44,3 +51,8 @@ def no_sign_in_delay(client: TestClient) -> None:
 def use_engine(app: FastAPI, engine: Engine) -> None:
     """Handlers of `app` use `engine` (for example one whose database is down)."""
     app.dependency_overrides[get_engine] = lambda: engine
+
+
+def enforce_second_factor_setup(client: TestClient) -> None:
+    """Staff who must have a second factor are sent to set one up, as outside APP_ENV=test."""
+    fastapi_app(client).dependency_overrides[get_second_factor_setup] = lambda: True

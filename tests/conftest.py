@@ -40,8 +40,8 @@ def make_settings(tmp_path: Path, **overrides: object) -> Settings:
         "app_env": "test",
         "var_dir": tmp_path / "var",
         "database_url": TEST_DATABASE_URL or f"sqlite:///{tmp_path / 'test.db'}",
-        "secret_key": "test-secret-key-" + "x" * 32,
-        "data_key": "test-data-key-" + "y" * 32,
+        "secret_key": "test-secret-key-0123456789abcdefghijklmnopqrstuv",
+        "data_key": "test-data-key-ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789",
         "exit_url": EXIT_URL,
         "content_dir": PROJECT_ROOT / "content",
         # Tests drive the SMS sender themselves, with frozen clocks; no background thread.

@@ -128,6 +128,8 @@ class Fleet:
             "TWILIO_API_BASE": str(settings.twilio_api_base),
             "PUBLIC_BASE_URL": BASE_URL,
             "SENDER_IN_SERVE": "false",
+            # As behind a load balancer on this machine: tests may send X-Forwarded-For.
+            "FORWARDED_ALLOW_IPS": "127.0.0.1",
         }
         self.processes: dict[str, subprocess.Popen[bytes]] = {}
 

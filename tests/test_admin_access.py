@@ -8,7 +8,7 @@ from fastapi.testclient import TestClient
 
 from tests.admin_helpers import add_team, audit_trail, other_browser, signed_in
 
-ROLES = ("caseworker", "editor", "admin")
+ROLES = ("caseworker", "editor", "reviewer", "admin")
 EXPECTED = {  # what the product promises, whatever the code declares
     "/admin/users": {"admin"},
     "/admin/teams": {"admin"},
@@ -18,7 +18,9 @@ EXPECTED = {  # what the product promises, whatever the code declares
     "/admin/listings": {"admin", "editor"},
     "/admin/reports": {"admin", "editor"},
     "/admin/callbacks": {"admin", "caseworker"},
-    "/admin/": {"admin", "editor", "caseworker"},
+    "/admin/translations": {"admin", "reviewer"},
+    "/admin/translations/suggestions": {"admin"},
+    "/admin/": {"admin", "editor", "caseworker", "reviewer"},
 }
 PUBLIC_ADMIN_PATHS = {"/admin/login", "/admin/login/code"}
 

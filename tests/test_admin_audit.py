@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 from fastapi.testclient import TestClient
 
-from app.admin.settings_store import ADMINS_NEED_TWO_FACTOR, get_flag
+from app.admin.settings_store import editors_need_two_factor
 from app.models import AuditEvent
 from tests.admin_helpers import (
     PASSWORD,
@@ -43,7 +43,7 @@ def test_each_change_and_sign_in_is_in_the_audit_log_without_personal_data(
     web.post("/admin/teams/new", data={**team_form(needs=[]), "csrf_token": csrf})
     team = team_row(web, "South youth team").id
     web.post(f"/admin/teams/{team}", data={**team_form(needs=[], name="S"), "csrf_token": csrf})
-    web.post("/admin/settings", data={"admins_need_two_factor": "yes", "csrf_token": csrf})
+    web.post("/admin/settings", data={"csrf_token": csrf})  # editors' rule off
     web.post("/admin/logout", data={"csrf_token": csrf})
 
     trail = audit_trail(web)
@@ -133,15 +133,13 @@ def test_the_audit_log_cannot_be_changed_through_the_application(web: TestClient
     ]
 
 
-def test_an_admin_turns_on_the_second_factor_rule_in_settings(web: TestClient) -> None:
+def test_an_admin_turns_off_the_editors_second_factor_rule_in_settings(web: TestClient) -> None:
     csrf = signed_in(web, "ana@example.org")
 
     page = web.get("/admin/settings")
-    response = web.post(
-        "/admin/settings", data={"admins_need_two_factor": "yes", "csrf_token": csrf}
-    )
+    response = web.post("/admin/settings", data={"csrf_token": csrf})
 
-    assert "Admins must use a second factor" in page.text
+    assert "Editors must use a second factor" in page.text
     assert response.status_code == 303
     with database(web) as db:
-        assert get_flag(db, ADMINS_NEED_TWO_FACTOR)
+        assert not editors_need_two_factor(db)

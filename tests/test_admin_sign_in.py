@@ -15,10 +15,12 @@ from sqlalchemy import Engine
 from sqlmodel import Session, select
 
 from app.admin.access import COOKIE
+from app.admin.settings_store import EDITORS_NEED_TWO_FACTOR, set_flag
 from app.models import User
 from app.security import DataCipher
 from app.settings import Settings
 from tests.admin_helpers import (
+    CONFIRM,
     NOON,
     PASSWORD,
     add_team,
@@ -26,6 +28,7 @@ from tests.admin_helpers import (
     audit_trail,
     csrf_of,
     database,
+    enforce_second_factor_setup,
     other_browser,
     session_cookie,
     set_clock,
@@ -33,7 +36,7 @@ from tests.admin_helpers import (
     signed_in,
     token_from,
 )
-from tests.app_context import context, no_sign_in_delay
+from tests.app_context import clock_of, context, no_sign_in_delay
 
 NOT_RIGHT = "The email address or password is not right"
 
@@ -203,7 +206,7 @@ def test_a_new_temporary_password_ends_their_sessions_and_must_be_changed(web: T
 
     web.post(
         f"/admin/users/{user_id}/password",
-        data={"password": "a fresh temporary one", "csrf_token": csrf},
+        data={"password": "a fresh temporary one", "csrf_token": csrf, **CONFIRM},
     )
 
     assert is_signed_out(ben.get("/admin/"))
@@ -223,7 +226,7 @@ def turn_on_two_factor(client: TestClient) -> str:
     pending = re.search(r'name="pending" value="([^"]+)"', page.text)
     assert pending
     data = {
-        "code": pyotp.TOTP(secret).now(),
+        "code": pyotp.TOTP(secret).at(clock_of(client)()),
         "pending": pending.group(1),
         "csrf_token": csrf_of(page.text),
     }
@@ -236,20 +239,26 @@ def test_once_a_second_factor_is_set_sign_in_asks_for_the_code(web: TestClient) 
     csrf = signed_in(web, "ana@example.org", "caseworker", team="North youth team")
     secret = turn_on_two_factor(web)
     web.post("/admin/logout", data={"csrf_token": csrf})
+    later = NOON + timedelta(seconds=30)  # the set-up's code cannot be used again
+    set_clock(web, later)
 
     signed = sign_in(web, "ana@example.org")
     blocked = web.get("/admin/")
     code_form = token_from(web, "/admin/login/code")
     wrong = web.post("/admin/login/code", data={"code": "000000", "csrf_token": code_form})
-    right = web.post(
-        "/admin/login/code", data={"code": pyotp.TOTP(secret).now(), "csrf_token": code_form}
+    code = pyotp.TOTP(secret).at(later)
+    right = web.post("/admin/login/code", data={"code": code, "csrf_token": code_form})
+    web.post("/admin/logout", data={"csrf_token": token_from(web)})
+    sign_in(web, "ana@example.org")
+    replayed = web.post(
+        "/admin/login/code", data={"code": code, "csrf_token": token_from(web, "/admin/login/code")}
     )
 
     assert signed.status_code == 303
     assert blocked.headers["location"] == "/admin/login/code"
     assert wrong.status_code == 400
     assert right.headers["location"] == "/admin/"
-    assert web.get("/admin/").status_code == 200
+    assert replayed.status_code == 400  # one code, one use
     with database(web) as db:
         stored = db.exec(select(User.totp_secret)).one()
     assert stored and secret not in stored
@@ -280,7 +289,10 @@ def test_a_wrong_set_up_code_leaves_the_second_factor_off(web: TestClient) -> No
 
 
 def test_removing_the_second_factor_needs_the_current_password(web: TestClient) -> None:
-    signed_in(web, "ana@example.org")
+    signed_in(web, "ed@example.org", "editor")
+    with database(web) as db:  # an admin let editors go without a second factor
+        set_flag(db, EDITORS_NEED_TWO_FACTOR, False)
+        db.commit()
     turn_on_two_factor(web)
     csrf = token_from(web)
 
@@ -306,7 +318,8 @@ def test_when_admins_must_use_a_second_factor_they_are_sent_to_set_one_up(
     add_user(web, "ed@example.org", "editor")
     sign_in(editor, "ed@example.org")
 
-    web.post("/admin/settings", data={"admins_need_two_factor": "yes", "csrf_token": csrf})
+    web.post("/admin/settings", data={"csrf_token": csrf})  # editors may go without
+    enforce_second_factor_setup(web)
 
     assert web.get("/admin/users").headers["location"] == "/admin/account/two-factor"
     assert web.get("/admin/account").headers["location"] == "/admin/account/two-factor"
@@ -322,7 +335,7 @@ def test_when_admins_must_use_a_second_factor_they_are_sent_to_set_one_up(
 
 def test_an_admin_who_must_set_up_a_second_factor_can_still_sign_out(web: TestClient) -> None:
     csrf = signed_in(web, "ana@example.org")
-    web.post("/admin/settings", data={"admins_need_two_factor": "yes", "csrf_token": csrf})
+    enforce_second_factor_setup(web)
 
     response = web.post("/admin/logout", data={"csrf_token": csrf})
 

@@ -28,9 +28,10 @@ from tests.test_callback_form import WEDNESDAY_10AM, Clock, add_team, clock, cou
 
 __all__ = ["clock", "db"]  # fixtures shared with test_callback_form
 
-# Statements for one accepted post: BEGIN IMMEDIATE (SQLite only), the two limit counts, pruning
-# an old window (only when a count opened a new window), the teams, the request, its texts.
-STATEMENTS_PER_POST = 7
+# Statements for one accepted post: BEGIN IMMEDIATE (SQLite only), the three limit counts (the
+# form's single-use token, the client, the number), pruning an old window (only when a count
+# opened a new window), the teams, the request, its texts.
+STATEMENTS_PER_POST = 8
 
 
 def app_engine(client: TestClient) -> Engine:
@@ -69,11 +70,12 @@ def test_an_accepted_post_is_one_transaction_of_a_few_statements(
     add_team(db, "Everyone else", is_fallback=True, duty_phones="+447700900112")
     form = fill_in(client, clock)
     assert client.post("/en/callback", data=form).status_code == 303  # warm: windows exist
+    new_number, same_again = fill_in(client, clock, phone="07700 900 123"), fill_in(client, clock)
 
     with Recorder(app_engine(client)) as first:
-        first_post = client.post("/en/callback", data={**form, "phone": "07700 900 123"})
+        first_post = client.post("/en/callback", data=new_number)
     with Recorder(app_engine(client)) as again:
-        same_number = client.post("/en/callback", data=form)
+        same_number = client.post("/en/callback", data=same_again)
 
     assert first_post.status_code == 303 and same_number.status_code == 303
     # A new number opens a window (its older windows are pruned in the same transaction).
@@ -86,12 +88,12 @@ def test_an_accepted_post_is_one_transaction_of_a_few_statements(
 def test_a_refused_post_still_counts_against_the_limits_in_one_transaction(
     client: TestClient, clock: Clock, db: Session
 ) -> None:
-    form = fill_in(client, clock)
-    for _ in range(3):
+    forms = [fill_in(client, clock) for _ in range(4)]  # each form's token is good once
+    for form in forms[:3]:
         assert client.post("/en/callback", data=form).status_code == 303
 
     with Recorder(app_engine(client)) as refused:
-        response = client.post("/en/callback", data=form)
+        response = client.post("/en/callback", data=forms[3])
 
     assert response.status_code == 429
     assert refused.commits == 1
@@ -103,12 +105,12 @@ def test_the_same_number_posted_at_once_is_accepted_exactly_three_times(
     client: TestClient, clock: Clock, db: Session
 ) -> None:
     add_team(db, "Everyone", is_fallback=True, duty_phones="+447700900111")
-    form = fill_in(client, clock)
+    forms = [fill_in(client, clock) for _ in range(9)]  # the same number, each its own form
     start = threading.Barrier(9)
 
-    def post(_: int) -> int:
+    def post(n: int) -> int:
         start.wait()
-        return client.post("/en/callback", data=form).status_code
+        return client.post("/en/callback", data=forms[n]).status_code
 
     with ThreadPoolExecutor(9) as pool:
         statuses = Counter(pool.map(post, range(9)))
@@ -227,7 +229,7 @@ def test_a_post_on_a_connection_the_server_dropped_is_stored_once(
     engine = app_engine(client)
     if engine.dialect.name != "postgresql":
         pytest.skip("SQLite has no server to drop connections")
-    form = fill_in(client, clock)
+    form, second_form = fill_in(client, clock), fill_in(client, clock)  # each token is good once
     assert client.post("/en/callback", data=form).status_code == 303  # a connection is pooled
     admin = make_engine(engine.url.render_as_string(hide_password=False))
     try:
@@ -240,7 +242,7 @@ def test_a_post_on_a_connection_the_server_dropped_is_stored_once(
             ).scalar_one()
         assert killed >= 1
 
-        response = client.post("/en/callback", data=form)
+        response = client.post("/en/callback", data=second_form)
 
         assert response.status_code == 303
         with Session(admin) as db:

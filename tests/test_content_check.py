@@ -60,6 +60,10 @@ def test_the_shipped_content_passes(
         ("en/the-law.md", "\n## ", "\n# ", "do not use '# ' headings"),
         ("en/card.md", "reviewed: true", "reviewed: maybe", "'reviewed' must be true or false"),
         ("en/help-now.md", 'tel: "08001111"', 'tel: "0800 1111"', "tel must be digits only"),
+        # The privacy notice states the retention settings: it must say them, by name.
+        ("en/privacy.md", "{retention_open_days} days", "90 days", "{retention_open_days}"),
+        ("pl/privacy.md", "{retention_closed_days}", "{retention_days}", "{retention_days} is not"),
+        ("en/privacy.md", "description:", "summary:", "front matter needs 'description'"),
     ],
 )
 def test_broken_content_is_reported_with_its_file_and_the_problem(
@@ -81,16 +85,17 @@ def test_broken_content_is_reported_with_its_file_and_the_problem(
     assert file in output
 
 
+@pytest.mark.parametrize("page", ["help-now.md", "privacy.md"])
 def test_a_missing_required_page_is_reported(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], page: str
 ) -> None:
     content_dir = copy_of_content(tmp_path)
-    (content_dir / "pages" / "en" / "help-now.md").unlink()
+    (content_dir / "pages" / "en" / page).unlink()
 
     code, output = run_check(content_dir, monkeypatch, capsys)
 
     assert code == 1
-    assert "help-now.md: required page is missing" in output
+    assert f"{page}: required page is missing" in output
 
 
 def test_a_translation_with_a_changed_phone_number_is_caught(tmp_path: Path) -> None:

@@ -61,7 +61,7 @@ def test_normalise_mobile_returns_e164_that_round_trips_or_says_why_not(
 def test_drama_range_numbers_are_accepted_in_any_format(number: int, spacing: bool) -> None:
     national = f"0{number}"
     raw = f"{national[:5]} {national[5:]}" if spacing else national
-    assert normalise_mobile(raw, ["GB"]) == f"+44{number}"
+    assert normalise_mobile(raw, ["GB"], drama_ok=True) == f"+44{number}"
 
 
 # --- Accept-Language -----------------------------------------------------------------------------
@@ -175,6 +175,7 @@ def test_read_form_returns_either_details_or_errors_never_both(
         mobile_only=mobile_only,
         secret=SECRET,
         now=NOW,
+        drama_ok=True,
         _=identity,
     )
     assert (result.details is None) == bool(result.errors)
@@ -216,6 +217,7 @@ def test_a_well_filled_form_always_gives_details(
         mobile_only=True,
         secret=SECRET,
         now=NOW,
+        drama_ok=True,
         _=identity,
     )
     assert result.errors == []

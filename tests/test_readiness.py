@@ -14,8 +14,8 @@ from sqlmodel import Session, select
 from app.__main__ import main
 from app.content import Content, load_content
 from app.models import Team
-from app.readiness import Problem, base_url_problem, readiness_problems
-from app.settings import PROJECT_ROOT, Settings
+from app.readiness import Problem, readiness_problems
+from app.settings import PROJECT_ROOT, Settings, base_url_problem
 from tests.admin_helpers import add_team, signed_in, team_form, web
 from tests.conftest import make_settings
 from tests.factories import load_needs

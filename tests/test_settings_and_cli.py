@@ -17,7 +17,8 @@ import pytest
 from app.settings import ConfigurationError, development_base_url, load_settings
 from tests.conftest import TEST_DATABASE_URL
 
-STRONG = "s" * 40
+STRONG = "Zq8-hV3kP0xWm7Lr2NbT9cYs4GdJ6uEf1AoK"
+OTHER_STRONG = "Rt5-Jw2yN8pQe6Hk0VbX3mLc9GsZ4uDf7AiP"
 
 
 def run_app(*args: str, env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess[str]:
@@ -53,7 +54,7 @@ def test_development_generates_secrets_once_and_keeps_them(tmp_path: Path) -> No
         ({}, "SECRET_KEY"),
         ({"SECRET_KEY": STRONG}, "DATA_KEY"),
         ({"SECRET_KEY": "short", "DATA_KEY": STRONG}, "SECRET_KEY"),
-        ({"SECRET_KEY": STRONG, "DATA_KEY": STRONG}, "PUBLIC_BASE_URL"),
+        ({"SECRET_KEY": STRONG, "DATA_KEY": OTHER_STRONG}, "PUBLIC_BASE_URL"),
     ],
 )
 def test_production_refuses_to_start_without_strong_secrets_or_its_public_address(
@@ -76,12 +77,12 @@ def test_production_starts_with_its_secrets_and_public_address_given(tmp_path: P
     settings = load_settings(
         app_env="production",
         secret_key=STRONG,
-        data_key=STRONG,
+        data_key=OTHER_STRONG,
         public_base_url="https://card.example.org/",
         var_dir=tmp_path,
     )
 
-    assert settings.data_key is not None and settings.data_key.get_secret_value() == STRONG
+    assert settings.data_key is not None and settings.data_key.get_secret_value() == OTHER_STRONG
     assert settings.public_base_url == "https://card.example.org"
 
 

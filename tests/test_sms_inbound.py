@@ -273,3 +273,20 @@ def test_only_one_of_two_deliveries_of_a_text_at_once_is_handled(
     assert len(callback_requests(migrated_engine)) == 1
     with Session(migrated_engine) as db:
         assert db.execute(select(func.count()).select_from(InboundSms)).scalar() == 1
+
+
+def test_control_characters_in_a_text_are_dropped_before_anything_is_stored(
+    frozen: TestClient, migrated_engine: Engine
+) -> None:
+    add_fallback_team(migrated_engine, DUTY_1)
+
+    reply = reply_of(text_in(frozen, "HELP\x00\x1b", sid="SM\x00nul"))
+    report = signed(
+        frozen, "/webhooks/twilio/status", {"MessageSid": "SM\x00x", "MessageStatus": "sent\x00"}
+    )
+
+    assert reply is not None and "Ref" in reply  # still read as the keyword
+    assert report.status_code == 200
+    assert len(callback_requests(migrated_engine)) == 1
+    with Session(migrated_engine) as db:
+        assert list(db.execute(select(InboundSms.message_sid)).scalars()) == ["SMnul"]

@@ -17,10 +17,10 @@ from sqlmodel import Session
 from app.admin import audit
 from app.admin.auth import session_for
 from app.admin.roles import Role
-from app.admin.settings_store import ADMINS_NEED_TWO_FACTOR, get_flag
+from app.admin.settings_store import needs_two_factor
 from app.admin.times import Times
 from app.callbacks.queue import Counts, counts_for
-from app.context import NowDep, SessionDep, context_of
+from app.context import NowDep, SecondFactorSetupDep, SessionDep, context_of
 from app.models import AdminSession, User, utcnow
 from app.security import same
 
@@ -28,7 +28,7 @@ COOKIE = "card_admin"
 PASSWORD_PATH = "/admin/account/password"  # noqa: S105 - a URL path, not a password
 SECOND_FACTOR_PATH = "/admin/login/code"
 TWO_FACTOR_SETUP_PATH = "/admin/account/two-factor"
-# Where an admin who must still set up a second factor may go: the set-up page, and signing out.
+# Where someone who must still set up a second factor may go: the set-up page, and signing out.
 SETUP_ALLOWED = {TWO_FACTOR_SETUP_PATH, "/admin/logout", "/admin/logout-everywhere"}
 NO_STORE = {"Cache-Control": "no-store"}
 
@@ -75,7 +75,9 @@ class SignInNeededError(Exception):
         self.to = to
 
 
-def current_staff(request: Request, db: SessionDep, now: NowDep) -> Staff:
+def current_staff(
+    request: Request, db: SessionDep, now: NowDep, setup_enforced: SecondFactorSetupDep
+) -> Staff:
     staff_session = session_for(db, request.cookies.get(COOKIE), now)
     if db.dirty:
         # The check moved the last-seen time on, or revoked an idle session: that must stick
@@ -90,11 +92,11 @@ def current_staff(request: Request, db: SessionDep, now: NowDep) -> Staff:
     if user.must_change_password and staff_session.second_factor_done and path != PASSWORD_PATH:
         raise SignInNeededError(PASSWORD_PATH)
     if (
-        user.role == Role.ADMIN
+        setup_enforced
         and user.totp_secret is None
         and not user.must_change_password  # the new password comes first, then the set-up
         and path not in SETUP_ALLOWED
-        and get_flag(db, ADMINS_NEED_TWO_FACTOR)
+        and needs_two_factor(db, user.role)
     ):
         raise SignInNeededError(TWO_FACTOR_SETUP_PATH)
     works_queue = user.role in (Role.ADMIN, Role.CASEWORKER)
@@ -136,6 +138,8 @@ Editor = Annotated[Staff, Depends(staff_with(Role.EDITOR))]
 EditorPost = Annotated[Staff, Depends(posting_staff_with(Role.EDITOR))]
 Caseworker = Annotated[Staff, Depends(staff_with(Role.CASEWORKER))]
 CaseworkerPost = Annotated[Staff, Depends(posting_staff_with(Role.CASEWORKER))]
+Reviewer = Annotated[Staff, Depends(staff_with(Role.REVIEWER))]
+ReviewerPost = Annotated[Staff, Depends(posting_staff_with(Role.REVIEWER))]
 Admin = Annotated[Staff, Depends(staff_with(Role.ADMIN))]
 AdminPost = Annotated[Staff, Depends(posting_staff_with(Role.ADMIN))]
 

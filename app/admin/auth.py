@@ -1,21 +1,27 @@
-"""Staff sign-in and sessions: lockout after failed attempts, timeouts, rotation and revocation.
+"""Staff sign-in and sessions: throttled failed attempts, timeouts, rotation and revocation; the
+second factor's codes, each usable once; and the one throttle on every other password check.
 
-Failed attempts are counted per keyed hash of the email address, so an unknown address locks in the
-same way as a real one and the answer never reveals whether an account exists.
+Failed sign-ins are counted per keyed hash of the email address AND the client (`client_key`): a
+client that guesses wrong five times waits 15 minutes for that account, while the account's owner,
+elsewhere, can still sign in, so nobody can keep someone else's account locked. An unknown
+address is throttled the same way as a real one, so the answer never reveals whether an account
+exists.
 """
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlmodel import Session, col, func, select, update
+import pyotp
+from sqlmodel import Session, col, delete, func, select, update
 
 from app.admin.audit import record
 from app.models import AdminSession, RateLimitHit, User
 from app.rate_limit import allow, bucket_key
-from app.security import new_token, token_hash, verify_password
+from app.security import keyed_hash, new_token, token_hash, verify_password
 
 MAX_FAILED_ATTEMPTS = 5
 LOCKOUT = timedelta(minutes=15)
+TOTP_PERIOD = 30  # seconds: a code's step
 IDLE_TIMEOUT = timedelta(minutes=30)
 ABSOLUTE_TIMEOUT = timedelta(hours=12)
 
@@ -38,13 +44,27 @@ def _failures(db: Session, bucket: str, now: datetime) -> int:
     return int(total)
 
 
-def sign_in(db: Session, secret: str, email: str, password: str, now: datetime) -> SignInResult:
+def _account_purpose(secret: str, email: str) -> str:
+    # The account's part of its sign-in buckets: an admin can clear them all (`clear_sign_in`).
+    return "sign-in:" + keyed_hash(secret, "sign-in:" + email.strip().lower())[:16]
+
+
+def clear_sign_in_failures(db: Session, secret: str, email: str) -> None:
+    """Forget an account's failed sign-ins from every client (an admin helping); not committed."""
+    prefix = _account_purpose(secret, email) + ":"
+    db.execute(delete(RateLimitHit).where(col(RateLimitHit.bucket).startswith(prefix)))
+
+
+def sign_in(
+    db: Session, secret: str, email: str, password: str, now: datetime, client: str
+) -> SignInResult:
     """Check a sign-in and record it (session, failure count, audit); the caller commits.
 
-    The caller commits whatever the result: a failed attempt must count towards the lockout.
+    The caller commits whatever the result: a failed attempt must count towards the throttle.
+    `client` is the client's `client_key`.
     """
     email = email.strip().lower()
-    bucket = bucket_key(secret, "sign-in", email)
+    bucket = bucket_key(secret, _account_purpose(secret, email), client)
     user = db.exec(select(User).where(User.email == email)).first()
     if _failures(db, bucket, now) >= MAX_FAILED_ATTEMPTS:
         record(db, "sign-in-locked", at=now, user=user, detail="sign-in refused: locked")
@@ -53,9 +73,6 @@ def sign_in(db: Session, secret: str, email: str, password: str, now: datetime) 
     if not valid or user is None or not user.active:
         allow(db, bucket, MAX_FAILED_ATTEMPTS, timedelta(minutes=1), now, keep=LOCKOUT)
         failures = _failures(db, bucket, now)
-        if user is not None and failures >= MAX_FAILED_ATTEMPTS:
-            user.locked_until = now + LOCKOUT
-            db.add(user)
         record(db, "sign-in-failed", at=now, user=user, detail=f"failed attempts: {failures}")
         return SignInResult(None, None, failures >= MAX_FAILED_ATTEMPTS, failures)
     token = new_token()
@@ -67,7 +84,6 @@ def sign_in(db: Session, secret: str, email: str, password: str, now: datetime) 
         created_at=now,
         last_seen_at=now,
     )
-    user.locked_until = None
     db.add_all([user, staff_session])
     record(db, "sign-in", at=now, user=user, staff_session=staff_session)
     return SignInResult(user, token, False, 0)
@@ -108,3 +124,32 @@ def revoke_sessions(
     if keep is not None:
         statement = statement.where(col(AdminSession.id) != keep)
     db.execute(statement.values(revoked_at=now))
+
+
+def password_confirmed(db: Session, secret: str, user: User, password: str, now: datetime) -> bool:
+    """Check a signed-in person's own password (changing it, removing a second factor, an admin
+    changing someone else's credentials): at most 5 tries per 15 minutes, so a stolen session
+    cannot become a way to guess the password. Not committed: commit a wrong guess too."""
+    bucket = bucket_key(secret, "confirm-password", str(user.id))
+    if not allow(db, bucket, MAX_FAILED_ATTEMPTS, LOCKOUT, now):
+        return False
+    return verify_password(user.password_hash, password)
+
+
+def accept_code(db: Session, user: User, secret: str, code: str, now: datetime) -> bool:
+    """Whether `code` is the TOTP code for `secret` now (or one step either side) and its step is
+    later than the last one this user used; if so that step is recorded (not committed), so the
+    same code can never be used twice."""
+    digits = code.replace(" ", "")
+    if not (digits.isdigit() and len(digits) == 6):
+        return False
+    totp = pyotp.TOTP(secret, interval=TOTP_PERIOD)
+    current = int(now.timestamp()) // TOTP_PERIOD
+    for step in (current - 1, current, current + 1):
+        if totp.verify(digits, for_time=step * TOTP_PERIOD, valid_window=0):
+            if user.totp_last_step is not None and step <= user.totp_last_step:
+                return False
+            user.totp_last_step = step
+            db.add(user)
+            return True
+    return False

@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 from sqlmodel import Session, col, func, select
 
 from app.admin.roles import Role
-from app.admin.settings_store import ADMINS_NEED_TWO_FACTOR, get_flag
+from app.admin.settings_store import needs_two_factor
 from app.callbacks.queue import OPEN, QueueItem, TeamCounts, counts_by_team, queue
 from app.models import TEAM_ALERT, CallbackRequest, OutboundSms, ProblemReport, Service, Team, User
 from app.sms.outbox import paused_until
@@ -68,7 +68,7 @@ def dashboard_for(db: Session, user: User, now: datetime) -> Dashboard:
             .join(Team, col(Team.id) == col(CallbackRequest.team_id))
             .where(col(CallbackRequest.status).in_(OPEN), Team.duty_phones == "")
         ).one()
-        board.needs_two_factor = get_flag(db, ADMINS_NEED_TWO_FACTOR) and user.totp_secret is None
+        board.needs_two_factor = needs_two_factor(db, user.role) and user.totp_secret is None
         board.sms_paused = paused_until(db, now)
         board.failed_alerts = db.exec(
             select(func.count())

@@ -10,6 +10,7 @@ class Role(StrEnum):
     ADMIN = "admin"
     EDITOR = "editor"
     CASEWORKER = "caseworker"
+    REVIEWER = "reviewer"  # checks translations in the languages on their account
 
 
 # The plain values, in the order forms and `--help` list them.

@@ -82,14 +82,14 @@ def parse_time(text: str) -> time | None:
     return time(int(match.group(1)), int(match.group(2))) if match else None
 
 
-def _phones(text: str, errors: Errors) -> list[str]:
+def _phones(text: str, errors: Errors, drama_ok: bool) -> list[str]:
     # One number a line (or comma-separated); spaces inside a number are part of the number.
     found: list[str] = []
     for line in re.split(r"[\n,;]+", text):
         if not line.strip():
             continue
         try:
-            number = normalise_mobile(line, None)  # a duty phone may be from any country
+            number = normalise_mobile(line, None, drama_ok=drama_ok)  # from any country
         except PhoneNumberError:
             errors.append(
                 ("duty_phones", f"{line.strip()} is not a mobile number that can get texts")
@@ -102,12 +102,12 @@ def _phones(text: str, errors: Errors) -> list[str]:
     return found
 
 
-def _calls_from(text: str, errors: Errors) -> str:
+def _calls_from(text: str, errors: Errors, drama_ok: bool) -> str:
     # Optional, and any kind of line: a team may call from a landline and text from the service.
     if not text.strip():
         return ""
     try:
-        return normalise_mobile(text, None, mobile_only=False)
+        return normalise_mobile(text, None, mobile_only=False, drama_ok=drama_ok)
     except PhoneNumberError:
         errors.append(
             ("calls_from", f"{text.strip()[:40]} is not a phone number, like 020 7946 0123")
@@ -131,7 +131,9 @@ def _areas(text: str, errors: Errors) -> list[str]:
     return found
 
 
-def validate_team(db: Session, form: TeamInput, team: Team | None) -> tuple[TeamValues, Errors]:
+def validate_team(
+    db: Session, form: TeamInput, team: Team | None, drama_ok: bool = False
+) -> tuple[TeamValues, Errors]:
     """Check the form for a new team (`team` None) or an existing one; errors name their field."""
     errors: Errors = []
     name = " ".join(form.name.split())
@@ -151,8 +153,8 @@ def validate_team(db: Session, form: TeamInput, team: Team | None) -> tuple[Team
     unknown = [code for code in needs if code not in known]
     if unknown:
         errors.append(("needs", f"Choose needs from the list (unknown: {', '.join(unknown)})"))
-    duty_phones = _phones(form.duty_phones, errors)
-    calls_from = _calls_from(form.calls_from, errors)
+    duty_phones = _phones(form.duty_phones, errors, drama_ok)
+    calls_from = _calls_from(form.calls_from, errors, drama_ok)
     days: list[str] = [day for day in DAY_CODES if day in form.days]
     if not days or len(days) != len(set(form.days)):
         errors.append(("days", "Choose the days the team works"))

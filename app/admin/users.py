@@ -1,6 +1,7 @@
 """Creating and changing staff accounts (used by the admin pages and `create-user`)."""
 
 import re
+from collections.abc import Collection
 from datetime import datetime
 
 from sqlmodel import Session, select
@@ -31,6 +32,19 @@ def validate_account(db: Session, email: str, role: str, team_name: str | None) 
     return team
 
 
+def reviewer_languages(role: str, chosen: Collection[str], available: Collection[str]) -> str:
+    """A reviewer's languages as stored ("pl,ur"), from the translations that exist; no other
+    role has any."""
+    if role != Role.REVIEWER:
+        return ""
+    unknown = sorted(set(chosen) - set(available))
+    if unknown:
+        raise AccountError(f"There is no translation with the code {', '.join(unknown)}")
+    if not chosen:
+        raise AccountError("Choose at least one language for a reviewer to check")
+    return ",".join(sorted(set(chosen)))
+
+
 def create_user(
     db: Session,
     email: str,
@@ -39,10 +53,11 @@ def create_user(
     team_name: str | None = None,
     must_change_password: bool = False,
     now: datetime | None = None,
+    languages: str = "",
 ) -> User:
     email = email.strip().lower()
     team = validate_account(db, email, role, team_name)
-    problem = password_problem(password)
+    problem = password_problem(password, email)
     if problem:
         raise AccountError(problem)
     if db.exec(select(User).where(User.email == email)).first() is not None:
@@ -53,6 +68,7 @@ def create_user(
         role=role,
         team_id=team.id if team else None,
         must_change_password=must_change_password,
+        languages=languages,
         created_at=now or utcnow(),
     )
     db.add(user)

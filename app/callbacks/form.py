@@ -9,6 +9,7 @@ that must be a few seconds old, and limits per number and per (daily-salted, has
 
 import hashlib
 import hmac
+import secrets
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -49,17 +50,22 @@ class FormResult:
     errors: list[tuple[str, str]]
 
 
-def form_token(secret: str, now: float | None = None) -> str:
+def form_token(secret: str, now: float | None = None, nonce: str | None = None) -> str:
+    """A signed "stamp.nonce.signature": when the form was made, and a random part, so two forms
+    opened in the same second still have different tokens (each token is good for one request)."""
     stamp = str(int(now if now is not None else time.time()))
-    signature = hmac.new(secret.encode(), f"form:{stamp}".encode(), hashlib.sha256).hexdigest()
-    return f"{stamp}.{signature[:32]}"
+    nonce = nonce if nonce is not None else secrets.token_urlsafe(9)
+    signed = f"form:{stamp}.{nonce}".encode()
+    signature = hmac.new(secret.encode(), signed, hashlib.sha256).hexdigest()
+    return f"{stamp}.{nonce}.{signature[:32]}"
 
 
 def _token_age(secret: str, token: str, now: float) -> float | None:
-    stamp, _, signature = token.partition(".")
-    if not stamp.isdigit():
+    parts = token.split(".")
+    if len(parts) != 3 or not parts[0].isdigit() or not parts[1]:
         return None
-    expected = form_token(secret, float(stamp)).partition(".")[2]
+    stamp, nonce, signature = parts
+    expected = form_token(secret, float(stamp), nonce).rpartition(".")[2]
     if not hmac.compare_digest(expected, signature):
         return None
     return now - int(stamp)
@@ -76,6 +82,7 @@ def read_form(
     secret: str,
     now: float,
     _: Gettext,
+    drama_ok: bool = False,
 ) -> FormResult:
     if form.get("website", ""):
         return FormResult(None, [("phone", _("Sorry, we could not send this. Please try again."))])
@@ -90,7 +97,7 @@ def read_form(
     errors: list[tuple[str, str]] = []
     phone = ""
     try:
-        phone = normalise_mobile(form.get("phone", ""), countries, mobile_only)
+        phone = normalise_mobile(form.get("phone", ""), countries, mobile_only, drama_ok=drama_ok)
     except PhoneNumberError as error:
         messages = {
             "missing": _("Enter your mobile number"),

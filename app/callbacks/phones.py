@@ -8,7 +8,8 @@ import phonenumbers
 from phonenumbers import NumberParseException, PhoneNumberType
 
 MOBILE_TYPES = {PhoneNumberType.MOBILE, PhoneNumberType.FIXED_LINE_OR_MOBILE}
-# Ofcom keeps 07700 900000-900999 for drama and tests: never a real person, so safe to accept.
+# Ofcom keeps 07700 900000-900999 for drama and tests: never a real person. Accepted outside
+# production only (`drama_ok`): in production they would only ever be a way to use up limits.
 DRAMA_RANGE = range(447700900000, 447700901000)
 
 
@@ -16,11 +17,14 @@ class PhoneNumberError(ValueError):
     """Why a number cannot be used, as a short key the form turns into words."""
 
 
-def normalise_mobile(raw: str, countries: list[str] | None, mobile_only: bool = True) -> str:
+def normalise_mobile(
+    raw: str, countries: list[str] | None, mobile_only: bool = True, *, drama_ok: bool = False
+) -> str:
     """The number in E.164 (+447700900123), or PhoneNumberError with a reason key.
 
     `countries`: where the number may be from (None: anywhere); a number typed without a country
-    code is read as from the first of them (else the UK).
+    code is read as from the first of them (else the UK). `drama_ok`: accept Ofcom's drama range
+    (pass `settings.drama_numbers_ok`: everywhere but production).
     """
     text = raw.strip()
     if not text or len(text) > 40:
@@ -31,7 +35,9 @@ def normalise_mobile(raw: str, countries: list[str] | None, mobile_only: bool = 
         raise PhoneNumberError("invalid") from None
     e164 = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
     if int(e164.lstrip("+")) in DRAMA_RANGE and (countries is None or "GB" in countries):
-        return e164
+        if drama_ok:
+            return e164
+        raise PhoneNumberError("invalid")
     if not phonenumbers.is_valid_number(number):
         raise PhoneNumberError("invalid")
     if countries is not None and phonenumbers.region_code_for_number(number) not in countries:

@@ -21,6 +21,7 @@ from sqlmodel import Session, select
 from app.callbacks.routing import choose_team, first_alert
 from app.database import in_transaction
 from app.directory.hours import LONDON
+from app.metrics import CALLBACKS_CREATED
 from app.models import TEAM_ALERT, CallbackRequest, OptOut, OutboundSms
 from app.rate_limit import Limit, bucket_key, count_hit, prune
 from app.security import Keys, keyed_hash
@@ -316,7 +317,10 @@ def create_callback(
             db, details, keys, now, overdue_after, base_url, translate, confirm_by_text, sealed
         )
 
-    return in_transaction(engine, work)
+    outcome = in_transaction(engine, work)
+    if isinstance(outcome, Stored):  # committed: counted once, whichever way it came
+        CALLBACKS_CREATED.labels(details.source).inc()
+    return outcome
 
 
 def find_by_reference(db: Session, reference: str) -> CallbackRequest | None:

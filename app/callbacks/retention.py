@@ -2,8 +2,10 @@
 
 Closed requests lose their number and name `retention_closed_days` after closing; requests never
 closed lose them `retention_open_days` after they were made. The texts' recipient numbers and the
-caseworkers' notes go too. Handled inbound texts' ids are kept `INBOUND_KEEP` (long enough to
-ignore a replayed webhook).
+caseworkers' notes go too, and so do the texts' keyed hashes of the number: a hash, kept, would
+still link the request to its number for anyone who hashes every UK mobile. (The opt-out table
+keeps its own hash: STOP must go on working.) Handled inbound texts' ids are kept `INBOUND_KEEP`
+(long enough to ignore a replayed webhook).
 """
 
 from datetime import datetime, timedelta
@@ -14,6 +16,7 @@ from sqlmodel import Session, col, delete, select
 from app.models import CallbackActivity, CallbackRequest, InboundSms, OutboundSms, RateLimitHit
 
 RATE_LIMIT_KEEP = timedelta(days=2)
+WIPED_HASH = "wiped"  # what a wiped text's to_hash becomes: the same for all, so it links nothing
 INBOUND_KEEP = timedelta(days=7)
 
 
@@ -39,7 +42,7 @@ def wipe_expired(db: Session, now: datetime, closed_days: int, open_days: int) -
         db.execute(
             update(OutboundSms)
             .where(col(OutboundSms.callback_id).in_(ids))
-            .values(to_encrypted=None)
+            .values(to_encrypted=None, to_hash=WIPED_HASH)
         )
         db.execute(
             update(CallbackActivity)

@@ -32,6 +32,7 @@ from app.models.directory import (
     Taxonomy,
     TaxonomyTerm,
 )
+from app.models.review import TranslationCheck, TranslationSuggestion
 from app.models.staff import AdminSession, AppSetting, AuditEvent, ListingChange, Team, User
 
 __all__ = [
@@ -65,6 +66,8 @@ __all__ = [
     "Taxonomy",
     "TaxonomyTerm",
     "Team",
+    "TranslationCheck",
+    "TranslationSuggestion",
     "User",
     "metadata",
     "timestamp",

@@ -3,6 +3,7 @@
 import uuid
 from datetime import datetime, time
 
+from sqlalchemy import BigInteger
 from sqlmodel import Field, SQLModel
 
 from app.days import WORKING_WEEK
@@ -26,7 +27,7 @@ class Team(SQLModel, table=True):
 
 
 class User(SQLModel, table=True):
-    """A member of staff. Roles: admin, editor, caseworker."""
+    """A member of staff (roles: `app/admin/roles.py`)."""
 
     __tablename__ = "staff_user"
 
@@ -37,7 +38,11 @@ class User(SQLModel, table=True):
     team_id: int | None = Field(default=None, foreign_key="team.id", index=True)
     active: bool = True
     must_change_password: bool = False
+    # A reviewer's languages (codes, comma-separated): the translations they may check.
+    languages: str = Field(default="", max_length=200)
     totp_secret: str | None = Field(default=None, max_length=500)  # encrypted with DATA_KEY
+    # The time step (Unix time // 30) of the last code accepted: a code is never accepted twice.
+    totp_last_step: int | None = Field(default=None, sa_type=BigInteger)
     locked_until: datetime | None = optional_timestamp()
     created_at: datetime = timestamp()
 

@@ -6,7 +6,6 @@ bound to the user, until a code from the app proves it was copied right; only th
 (encrypted) on the account. Sign-in then asks for a code at /admin/login/code.
 """
 
-from datetime import timedelta
 from typing import Annotated
 
 import pyotp
@@ -14,12 +13,11 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import Response
 
 from app.admin.access import AnyStaff, AnyStaffPost, Staff, admin_page, redirect, saved
-from app.admin.auth import revoke_sessions
-from app.admin.settings_store import ADMINS_NEED_TWO_FACTOR, get_flag
+from app.admin.auth import accept_code, password_confirmed, revoke_sessions
+from app.admin.settings_store import needs_two_factor
 from app.context import KeysDep, SessionDep
 from app.models import Team
-from app.rate_limit import allow, bucket_key
-from app.security import Keys, verify_password
+from app.security import Keys
 
 router = APIRouter(prefix="/admin")
 ISSUER = "Consequences card admin"
@@ -53,7 +51,7 @@ def _account_page(
     status: int = 200,
 ) -> Response:
     team = db.get(Team, staff.user.team_id) if staff.user.team_id is not None else None
-    required = staff.is_admin and get_flag(db, ADMINS_NEED_TWO_FACTOR)
+    required = needs_two_factor(db, staff.user.role)
     return admin_page(
         request,
         "admin/account.html",
@@ -95,10 +93,8 @@ def turn_on_two_factor(
     if secret is None:
         errors = [("code", "The set-up key changed. Add this new key to your app, then try again")]
         return _account_page(request, db, staff, _setup(keys, staff), errors, 400)
-    digits = code.replace(" ", "")
-    if not (
-        digits.isdigit() and len(digits) == 6 and pyotp.TOTP(secret).verify(digits, valid_window=1)
-    ):
+    # The code used here is recorded: it cannot then be used again to sign in.
+    if not accept_code(db, staff.user, secret, code, staff.now):
         errors = [("code", "Enter the 6-digit code your app shows for this key")]
         return _account_page(request, db, staff, _setup(keys, staff, secret), errors, 400)
     staff.user.totp_secret = keys.cipher.encrypt(secret)
@@ -122,18 +118,16 @@ def remove_two_factor(
 ) -> Response:
     if not staff.user.totp_secret:
         return redirect("/admin/account")
-    if staff.is_admin and get_flag(db, ADMINS_NEED_TWO_FACTOR):
-        errors = [("current", "Admins must use a second factor, so you cannot remove yours")]
+    if needs_two_factor(db, staff.user.role):
+        errors = [("current", "Your role must use a second factor, so you cannot remove yours")]
         return _account_page(request, db, staff, None, errors, 400)
-    # A stolen session must not become a way to guess the password: 5 tries per 15 minutes.
-    bucket = bucket_key(keys.hash_secret, "confirm-password", str(staff.user.id))
-    if not allow(db, bucket, 5, timedelta(minutes=15), staff.now) or not verify_password(
-        staff.user.password_hash, current
-    ):
+    # A stolen session must not become a way to guess the password (see password_confirmed).
+    if not password_confirmed(db, keys.hash_secret, staff.user, current, staff.now):
         db.commit()  # the wrong guess counts towards the limit
         errors = [("current", "Enter your current password")]
         return _account_page(request, db, staff, None, errors, 400)
     staff.user.totp_secret = None
+    staff.user.totp_last_step = None
     db.add(staff.user)
     return saved(
         db,

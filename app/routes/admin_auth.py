@@ -1,12 +1,19 @@
-"""Staff sign-in, the second factor, sign-out, changing a password, and the dashboard."""
+"""Staff sign-in, the second factor, sign-out, changing a password, and the dashboard.
+
+A failed sign-in waits before it answers (`SignInDelay`), asleep on the event loop, not in a
+worker thread: the database work runs in the thread pool, the wait does not, so wrong-password
+posts can never take the threads the callback form and the directory answer with.
+"""
 
 import secrets
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Annotated
 
-import pyotp
 from fastapi import APIRouter, Form, HTTPException, Query, Request
 from fastapi.responses import Response
+from sqlalchemy import Engine
+from sqlmodel import Session
+from starlette.concurrency import run_in_threadpool
 
 from app.admin.access import (
     COOKIE,
@@ -18,13 +25,28 @@ from app.admin.access import (
     redirect,
     saved,
 )
-from app.admin.auth import revoke_sessions, sign_in
+from app.admin.auth import (
+    SignInResult,
+    accept_code,
+    password_confirmed,
+    revoke_sessions,
+    sign_in,
+)
 from app.admin.dashboard import dashboard_for
 from app.admin.words import callback_labels
-from app.context import ContextDep, KeysDep, NowDep, SessionDep, SettingsDep, SignInDelayDep
-from app.rate_limit import allow
+from app.context import (
+    ContextDep,
+    EngineDep,
+    KeysDep,
+    NowDep,
+    SessionDep,
+    SettingsDep,
+    SignInDelayDep,
+)
+from app.rate_limit import allow, bucket_key, client_key
+from app.review.progress import dashboard_progress
 from app.routes.admin_readiness import ReadinessDep
-from app.security import hash_password, password_problem, same, verify_password
+from app.security import hash_password, password_problem, same
 from app.settings import Settings
 
 router = APIRouter(prefix="/admin")
@@ -73,11 +95,20 @@ def login_page(
     return _login_form(request, settings, [], next_path=_safe_next(next_path))
 
 
+def _check_sign_in(
+    engine: Engine, secret: str, email: str, password: str, now: datetime, client: str
+) -> SignInResult:
+    with Session(engine) as db:
+        result = sign_in(db, secret, email, password, now, client)
+        db.commit()  # a failed attempt counts towards the throttle, whatever the answer
+        return result
+
+
 @router.post("/login", include_in_schema=False)
-def login(
+async def login(
     request: Request,
     context: ContextDep,
-    db: SessionDep,
+    engine: EngineDep,
     now: NowDep,
     delay: SignInDelayDep,
     email: Annotated[str, Form(max_length=320)] = "",
@@ -95,11 +126,12 @@ def login(
         errors.append(("password", "Enter your password"))
     if errors:
         return _login_form(request, context.settings, errors, email, 400, next_path)
-    result = sign_in(db, context.keys.hash_secret, email, password, now)
-    db.commit()  # a failed attempt counts towards the lockout, whatever the answer
+    client = client_key(request.client.host if request.client else None)
+    secret = context.keys.hash_secret
+    result = await run_in_threadpool(_check_sign_in, engine, secret, email, password, now, client)
     if result.token is None:
-        # Slow down guessing (see SignInDelay).
-        delay.after(result.failures)
+        # Slow down guessing (see SignInDelay): awaited, so no worker thread waits with it.
+        await delay.after(result.failures)
         message = LOCKED if result.locked else NOT_RIGHT
         status = 429 if result.locked else 400
         return _login_form(
@@ -127,15 +159,10 @@ def second_factor(
 ) -> Response:
     if not csrf_token or not same(csrf_token, staff.session.csrf_token):
         raise HTTPException(status_code=403)
-    attempts_left = allow(
-        db, f"code:{staff.user.id}:{keys.hash_secret[:4]}", 5, timedelta(minutes=15), staff.now
-    )
+    bucket = bucket_key(keys.hash_secret, "second-factor", str(staff.user.id))
+    attempts_left = allow(db, bucket, 5, timedelta(minutes=15), staff.now)
     totp_secret = keys.cipher.decrypt(staff.user.totp_secret) if staff.user.totp_secret else ""
-    if (
-        attempts_left
-        and totp_secret
-        and pyotp.TOTP(totp_secret).verify(code.replace(" ", ""), valid_window=1)
-    ):
+    if attempts_left and totp_secret and accept_code(db, staff.user, totp_secret, code, staff.now):
         staff.session.second_factor_done = True
         db.add(staff.session)
         staff.audit(db, "second-factor")
@@ -175,14 +202,15 @@ def change_password(
     request: Request,
     db: SessionDep,
     staff: AnyStaffPost,
+    keys: KeysDep,
     current: Annotated[str, Form(max_length=1000)] = "",
     new: Annotated[str, Form(max_length=1000)] = "",
     confirm: Annotated[str, Form(max_length=1000)] = "",
 ) -> Response:
     errors = []
-    if not verify_password(staff.user.password_hash, current):
+    if not password_confirmed(db, keys.hash_secret, staff.user, current, staff.now):
         errors.append(("current", "Enter your current password"))
-    problem = password_problem(new)
+    problem = password_problem(new, staff.user.email)
     if problem:
         errors.append(("new", problem))
     elif new != confirm:
@@ -190,6 +218,7 @@ def change_password(
     elif new == current:
         errors.append(("new", "Choose a password you have not used here before"))
     if errors:
+        db.commit()  # a wrong guess at the current password counts towards its limit
         return admin_page(request, "admin/password.html", staff, 400, errors=errors)
     staff.user.password_hash = hash_password(new)
     staff.user.must_change_password = False
@@ -221,5 +250,6 @@ def dashboard(
         **dashboard_for(db, staff.user, staff.now).__dict__,
         callback_labels=callback_labels(context.needs, context.content.languages),
         readiness=readiness,
+        translation_progress=dashboard_progress(db, context.content, staff.user),
         password_changed=request.query_params.get("password") == "changed",
     )

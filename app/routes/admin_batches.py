@@ -22,8 +22,7 @@ from app.cards.scans import london_day
 from app.content import CARD, HELP_NOW, SOURCE_LANGUAGE, Content
 from app.context import ContextDep, SessionDep, SettingsDep
 from app.models import UNKNOWN_BUCKET, CardBatch
-from app.readiness import base_url_problem
-from app.settings import Settings
+from app.settings import Settings, base_url_problem
 
 router = APIRouter(prefix="/admin")
 DAYS_SHOWN = 30
@@ -42,7 +41,11 @@ def _url(settings: Settings, batch: CardBatch) -> str:
 
 
 def _print_refusal(settings: Settings) -> str | None:
-    """Why no sheet may be printed now, or None: a production card must reach real phones."""
+    """Why no sheet may be printed now, or None: a production card must reach real phones.
+
+    Production already refuses to start with such an address (`Settings`); a sheet checks again,
+    since cards printed with it could never be recalled.
+    """
     if settings.app_env != "production":
         return None
     problem = base_url_problem(settings.public_base_url)

@@ -11,18 +11,18 @@ from urllib.parse import urlencode
 
 from fastapi import APIRouter, Form, HTTPException, Query, Request
 from fastapi.responses import Response
-from sqlmodel import Session, col, delete, select
+from sqlmodel import Session, col, select
 
 from app.admin.access import Admin, AdminPost, Staff, admin_page, redirect, saved
 from app.admin.audit import audit_actions, find_events
-from app.admin.auth import revoke_sessions
+from app.admin.auth import clear_sign_in_failures, password_confirmed, revoke_sessions
 from app.admin.roles import ROLES, Role
-from app.admin.settings_store import ADMINS_NEED_TWO_FACTOR, get_flag, set_flag
-from app.admin.users import EMAIL, AccountError, create_user
-from app.context import KeysDep, SessionDep
+from app.admin.settings_store import EDITORS_NEED_TWO_FACTOR, editors_need_two_factor, set_flag
+from app.admin.users import EMAIL, AccountError, create_user, reviewer_languages
+from app.content import SOURCE_LANGUAGE
+from app.context import AppContext, ContextDep, KeysDep, SessionDep
 from app.directory.hours import LONDON
-from app.models import RateLimitHit, Team, User
-from app.rate_limit import bucket_key
+from app.models import Team, User
 from app.routes import admin_account, admin_teams
 from app.security import Keys, hash_password, password_problem
 
@@ -35,6 +35,16 @@ router = APIRouter(
 AUDIT_PAGE_SIZE = 50
 Errors = list[tuple[str, str]]
 FormText = Annotated[str, Form(max_length=1000)]
+FormCodes = Annotated[list[str], Form(max_length=16)]
+
+
+def _languages(context: AppContext, role: str, chosen: list[str]) -> tuple[str, Errors]:
+    """A reviewer's languages, or the reason they cannot be saved."""
+    translated = [code for code in context.content.languages if code != SOURCE_LANGUAGE]
+    try:
+        return reviewer_languages(role, chosen, translated), []
+    except AccountError as error:
+        return ",".join(chosen), [("languages", str(error))]
 
 
 def _teams(db: Session) -> list[Team]:
@@ -70,11 +80,8 @@ def _account_errors(
 
 
 def _unlock(keys: Keys, db: Session, user: User) -> None:
-    """Clear failed sign-in attempts, so an admin can help a locked-out colleague at once."""
-    # The same bucket app.admin.auth.sign_in counts failures in.
-    bucket = bucket_key(keys.hash_secret, "sign-in", user.email)
-    db.execute(delete(RateLimitHit).where(col(RateLimitHit.bucket) == bucket))
-    user.locked_until = None
+    """Clear failed sign-in attempts, so an admin can help a throttled colleague at once."""
+    clear_sign_in_failures(db, keys.hash_secret, user.email)
 
 
 # Users
@@ -83,16 +90,13 @@ def _unlock(keys: Keys, db: Session, user: User) -> None:
 @router.get("/users", include_in_schema=False)
 def users_page(request: Request, db: SessionDep, staff: Admin) -> Response:
     users = list(db.exec(select(User).order_by(col(User.active).desc(), col(User.email))).all())
-    locked = {user.id for user in users if user.locked_until and user.locked_until > staff.now}
     team_names = {team.id: team.name for team in _teams(db)}
-    return admin_page(
-        request, "admin/users.html", staff, users=users, locked=locked, team_names=team_names
-    )
+    return admin_page(request, "admin/users.html", staff, users=users, team_names=team_names)
 
 
 def _user_values(db: Session, user: User) -> dict[str, str]:
     team = _team_name(db, user.team_id) if user.team_id is not None else ""
-    return {"role": user.role, "team": team}
+    return {"role": user.role, "team": team, "languages": user.languages}
 
 
 def _user_form(
@@ -120,7 +124,9 @@ def _user_form(
 
 @router.get("/users/new", include_in_schema=False)
 def new_user_page(request: Request, db: SessionDep, staff: Admin) -> Response:
-    return _user_form(request, db, staff, None, {"email": "", "role": "", "team": ""}, [])
+    return _user_form(
+        request, db, staff, None, {"email": "", "role": "", "team": "", "languages": ""}, []
+    )
 
 
 @router.post("/users/new", include_in_schema=False)
@@ -128,24 +134,35 @@ def add_user(
     request: Request,
     db: SessionDep,
     staff: AdminPost,
+    context: ContextDep,
     email: FormText = "",
     role: FormText = "",
     team: FormText = "",
     password: FormText = "",
+    languages: FormCodes = [],  # noqa: B006 - FastAPI copies form defaults
 ) -> Response:
     email = email.strip().lower()
-    values = {"email": email, "role": role, "team": team}
-    _, errors = _account_errors(db, email, role, team)
+    codes, errors = _languages(context, role, languages)
+    values = {"email": email, "role": role, "team": team, "languages": codes}
+    _, account_errors = _account_errors(db, email, role, team)
+    errors = account_errors + errors
     if not errors and db.exec(select(User).where(User.email == email)).first() is not None:
         errors.append(("email", f"There is already an account for {email}"))
-    problem = password_problem(password)
+    problem = password_problem(password, email)
     if problem:
         errors.append(("password", problem))
     if errors:
         return _user_form(request, db, staff, None, values, errors, 400)
     try:
         user = create_user(
-            db, email, role, password, team or None, must_change_password=True, now=staff.now
+            db,
+            email,
+            role,
+            password,
+            team or None,
+            must_change_password=True,
+            now=staff.now,
+            languages=codes,
         )
     except AccountError as error:  # e.g. the same email added by another admin just now
         return _user_form(request, db, staff, None, values, [("email", str(error))], 400)
@@ -171,24 +188,31 @@ def update_user(
     request: Request,
     db: SessionDep,
     staff: AdminPost,
+    context: ContextDep,
     user_id: int,
     role: FormText = "",
     team: FormText = "",
+    languages: FormCodes = [],  # noqa: B006 - FastAPI copies form defaults
 ) -> Response:
     user = _user_or_404(db, user_id)
     new_team, errors = _account_errors(db, user.email, role, team)
+    codes, language_errors = _languages(context, role, languages)
+    errors += language_errors
     if user.id == staff.user.id and role != user.role:
         errors.append(("role", "You cannot change your own role. Ask another admin."))
     if errors:
-        return _user_form(request, db, staff, user, {"role": role, "team": team}, errors, 400)
+        values = {"role": role, "team": team, "languages": codes}
+        return _user_form(request, db, staff, user, values, errors, 400)
     new_team_id = new_team.id if new_team else None
     changes = []
     if role != user.role:
         changes.append(f"role: {user.role} → {role}")
     if new_team_id != user.team_id:
         changes.append(f"team: {_team_name(db, user.team_id)} → {team or 'no team'}")
+    if codes != user.languages:
+        changes.append(f"languages: {user.languages or 'none'} → {codes or 'none'}")
     if changes:
-        user.role, user.team_id = role, new_team_id
+        user.role, user.team_id, user.languages = role, new_team_id, codes
         db.add(user)
         return saved(
             db,
@@ -243,11 +267,17 @@ def set_temporary_password(
     keys: KeysDep,
     user_id: int,
     password: FormText = "",
+    admin_password: FormText = "",
 ) -> Response:
     user = _user_or_404(db, user_id)
-    problem = password_problem(password)
+    errors = []
+    problem = password_problem(password, user.email)
     if problem:
-        errors = [("password", problem)]
+        errors.append(("password", problem))
+    if not password_confirmed(db, keys.hash_secret, staff.user, admin_password, staff.now):
+        errors.append(("admin_password", "Enter your own password"))
+    if errors:
+        db.commit()  # a wrong guess at the admin's own password counts towards its limit
         return _user_form(request, db, staff, user, _user_values(db, user), errors, 400)
     user.password_hash = hash_password(password)
     user.must_change_password = True
@@ -259,10 +289,24 @@ def set_temporary_password(
 
 
 @router.post("/users/{user_id}/two-factor/remove", include_in_schema=False)
-def remove_user_two_factor(db: SessionDep, staff: AdminPost, user_id: int) -> Response:
-    """For a colleague who lost their phone: they sign in with their password and set up again."""
+def remove_user_two_factor(
+    request: Request,
+    db: SessionDep,
+    staff: AdminPost,
+    keys: KeysDep,
+    user_id: int,
+    admin_password_2fa: FormText = "",
+) -> Response:
+    """For a colleague who lost their phone: they sign in with their password and set up again.
+
+    The admin re-enters their own password first: a session left open must not be enough."""
     user = _user_or_404(db, user_id)
+    if not password_confirmed(db, keys.hash_secret, staff.user, admin_password_2fa, staff.now):
+        db.commit()  # the wrong guess counts towards the limit
+        errors = [("admin_password_2fa", "Enter your own password")]
+        return _user_form(request, db, staff, user, _user_values(db, user), errors, 400)
     user.totp_secret = None
+    user.totp_last_step = None
     revoke_sessions(db, user_id, staff.now, keep=staff.session.id)
     return _user_action(db, staff, user, "second factor removed", "two-factor")
 
@@ -316,25 +360,27 @@ def settings_page(request: Request, db: SessionDep, staff: Admin) -> Response:
         request,
         "admin/settings.html",
         staff,
-        admins_need_two_factor=get_flag(db, ADMINS_NEED_TWO_FACTOR),
+        editors_need_two_factor=editors_need_two_factor(db),
         saved=request.query_params.get("saved") == "1",
     )
 
 
 @router.post("/settings", include_in_schema=False)
 def save_settings(
-    db: SessionDep, staff: AdminPost, admins_need_two_factor: FormText = ""
+    db: SessionDep,
+    staff: AdminPost,
+    editors_field: Annotated[str, Form(alias=EDITORS_NEED_TWO_FACTOR, max_length=10)] = "",
 ) -> Response:
-    wanted = admins_need_two_factor == "yes"
-    if wanted != get_flag(db, ADMINS_NEED_TWO_FACTOR):
-        set_flag(db, ADMINS_NEED_TWO_FACTOR, wanted)
+    wanted = editors_field == "yes"
+    if wanted != editors_need_two_factor(db):
+        set_flag(db, EDITORS_NEED_TWO_FACTOR, wanted)
         return saved(
             db,
             staff,
             "/admin/settings?saved=1",
             "update",
             entity="setting",
-            entity_id=ADMINS_NEED_TWO_FACTOR,
-            detail="admins must use a second factor: " + ("on" if wanted else "off"),
+            entity_id=EDITORS_NEED_TWO_FACTOR,
+            detail="editors must use a second factor: " + ("on" if wanted else "off"),
         )
     return redirect("/admin/settings?saved=1")

@@ -8,7 +8,7 @@ from sqlmodel import Session, col, select
 
 from app.admin.access import Admin, AdminPost, Staff, admin_page, redirect, saved
 from app.admin.teams import TeamInput, need_terms, save_team, validate_team
-from app.context import SessionDep
+from app.context import SessionDep, SettingsDep
 from app.days import DAY_NAMES
 from app.models import Team
 
@@ -91,8 +91,10 @@ def new_team_page(request: Request, db: SessionDep, staff: Admin) -> Response:
 
 
 @router.post("/teams/new", include_in_schema=False)
-def add_team(request: Request, db: SessionDep, staff: AdminPost, form: TeamForm) -> Response:
-    values, errors = validate_team(db, form, None)
+def add_team(
+    request: Request, db: SessionDep, settings: SettingsDep, staff: AdminPost, form: TeamForm
+) -> Response:
+    values, errors = validate_team(db, form, None, settings.drama_numbers_ok)
     if errors:
         return _team_form(request, db, staff, None, form, errors, 400)
     team = Team(name=values.name)
@@ -119,12 +121,17 @@ def team_page(request: Request, db: SessionDep, staff: Admin, team_id: int) -> R
 
 @router.post("/teams/{team_id}", include_in_schema=False)
 def update_team(
-    request: Request, db: SessionDep, staff: AdminPost, team_id: int, form: TeamForm
+    request: Request,
+    db: SessionDep,
+    settings: SettingsDep,
+    staff: AdminPost,
+    team_id: int,
+    form: TeamForm,
 ) -> Response:
     team = db.get(Team, team_id)
     if team is None:
         raise HTTPException(status_code=404)
-    values, errors = validate_team(db, form, team)
+    values, errors = validate_team(db, form, team, settings.drama_numbers_ok)
     if errors:
         return _team_form(request, db, staff, team, form, errors, 400)
     changed = save_team(db, team, values)

@@ -5,7 +5,7 @@ so it says nothing personal, and only for a day after the request: a random six-
 reference is hard to guess, and the few made in one day are even harder to hit.
 """
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -21,7 +21,7 @@ from app.context import AppContext, ContextDep, EngineDep, NowDep, PublicRendere
 from app.directory.present import needs_in
 from app.models import Team
 from app.pages import Renderer
-from app.rate_limit import Limit, bucket_key
+from app.rate_limit import Limit, bucket_key, client_key
 
 router = APIRouter()
 NO_STORE = {"Cache-Control": "no-store"}
@@ -74,7 +74,7 @@ async def submit_callback(
 ) -> Response:
     # Reading the form is the only async part; the database work runs in a worker thread.
     form = {key: str(value)[:200] for key, value in (await request.form()).items()}
-    client = request.client.host if request.client else "unknown"
+    client = client_key(request.client.host if request.client else None)
     return await run_in_threadpool(_submit, lang, context, renderer, engine, now, client, form)
 
 
@@ -100,12 +100,17 @@ def _submit(
         secret=secret,
         now=now.timestamp(),
         _=_,
+        drama_ok=settings.drama_numbers_ok,
     )
     values = {key: value for key, value in form.items() if key not in ("started", "website")}
     if result.details is None:
         return _answer_again(context, engine, now, lang, values, result.errors, 400)
     sealed = seal(result.details, keys)
+    # The form's signed start token is good for one request: a replayed post is refused.
+    token = form.get("started", "")
+    issued = datetime.fromtimestamp(int(token.partition(".")[0]), UTC)
     limits = [
+        Limit(bucket_key(secret, "form-token", token), 1, timedelta(hours=6), start=issued),
         Limit(bucket_key(secret, "callback-client", f"{now:%Y-%m-%d}:{client}"), *PER_CLIENT),
         number_limit(keys, sealed.phone_hash),
     ]
@@ -122,6 +127,9 @@ def _submit(
         sealed=sealed,
     )
     if outcome is limits[0]:
+        message = _("This form was open too long. Please check your answers and send it again.")
+        return _answer_again(context, engine, now, lang, values, [("phone", message)], 400)
+    if outcome is limits[1]:
         message = _("You have sent a lot of requests. Please try again in an hour.")
         return _answer_again(context, engine, now, lang, values, [("phone", message)], 429)
     if isinstance(outcome, Limit):

@@ -31,7 +31,7 @@ from app.directory.search import (
 )
 from app.models import ProblemReport, Service
 from app.pages import Renderer
-from app.rate_limit import allow, bucket_key
+from app.rate_limit import allow, bucket_key, client_key
 
 router = APIRouter()
 REPORT_KINDS = ("wrong-phone", "closed", "wrong-hours", "other")
@@ -184,7 +184,7 @@ def report_problem(
         return page_with([("kind-wrong-phone", _("Choose what is wrong"))])
     if len(details) > 1000:
         return page_with([("details", _("Write 1000 characters or fewer"))])
-    who = request.client.host if request.client else "unknown"
+    who = client_key(request.client.host if request.client else None)
     bucket = bucket_key(keys.hash_secret, "report", who)
     if not allow(session, bucket, REPORT_LIMIT, REPORT_WINDOW, now):
         session.commit()  # a refused report still counts against the limit

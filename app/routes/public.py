@@ -1,6 +1,7 @@
 """Public routes that are not cached pages: language choice, card codes and health checks."""
 
 import logging
+from datetime import timedelta
 
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import PlainTextResponse, RedirectResponse, Response
@@ -8,13 +9,16 @@ from sqlmodel import Session
 
 from app.cards.scans import ScanTarget, count_scan, find_target, is_not_a_person, london_day
 from app.content import SOURCE_LANGUAGE
-from app.context import ContextDep, EngineDep, NowDep
+from app.context import ContextDep, EngineDep, KeysDep, NowDep
 from app.database import is_reachable
 from app.i18n import negotiate
 from app.offline import WORKER_CSP
+from app.rate_limit import allow, bucket_key, client_key
 
 router = APIRouter()
 log = logging.getLogger(__name__)
+# Scans counted per client a day: a person may scan a few cards, a script may not fill the charts.
+SCANS_PER_CLIENT = 10
 
 
 def _language_for(request: Request, available: list[str], fallback: str | None = None) -> str:
@@ -38,20 +42,29 @@ def home(request: Request, context: ContextDep) -> Response:
 
 @router.api_route("/c/{code}", methods=["GET", "HEAD"], include_in_schema=False)
 def card_code(
-    code: str, request: Request, context: ContextDep, engine: EngineDep, now: NowDep
+    code: str,
+    request: Request,
+    context: ContextDep,
+    engine: EngineDep,
+    keys: KeysDep,
+    now: NowDep,
 ) -> Response:
     """A printed QR code lands on the card whatever the code: a card in a pocket never breaks.
 
-    One scan is counted for the code's batch (or "unknown") unless a robot or prefetch asked.
+    One scan is counted for the code's batch (or "unknown") unless a robot or prefetch asked,
+    or this client's scans today are past `SCANS_PER_CLIENT` (it still lands on the card).
     The batch's language is used only when the phone's languages are none of ours.
     """
+    client = client_key(request.client.host if request.client else None)
     target: ScanTarget | None = None
     try:
         with Session(engine) as db:
             target = find_target(db, code)
             if not is_not_a_person(request.method, dict(request.headers)):
                 db.commit()  # the look-up's read ends first: the count starts a write of its own
-                count_scan(db, target.bucket, london_day(now))
+                bucket = bucket_key(keys.hash_secret, "scan-client", client)
+                if allow(db, bucket, SCANS_PER_CLIENT, timedelta(days=1), now):
+                    count_scan(db, target.bucket, london_day(now))
                 db.commit()
     except Exception:
         # Counting is worth less than the card: whatever went wrong, the reader still lands.

@@ -1,8 +1,9 @@
 """Twilio webhooks: texts to the service number, and delivery reports for texts we sent.
 
 Both check `X-Twilio-Signature` against PUBLIC_BASE_URL + path with the account's auth token and
-answer 403 otherwise; there is no switch to turn the check off. They answer quickly (no provider
-calls: replies go back as TwiML) and never log the number or what the message said.
+answer 403 otherwise; there is no switch to turn the check off. Control characters in the fields
+are dropped (`signed_form`). They answer quickly (no provider calls: replies go back as TwiML)
+and never log the number or what the message said.
 
 A text is handled once: its `MessageSid` is noted with what it causes (app/sms/inbound.py), and a
 second delivery gets an empty answer. A reply is in the keyword's language, else in that of the
@@ -37,6 +38,7 @@ from app.context import AppContext, ContextDep, EngineDep, KeysDep, NowDep, Sett
 from app.directory.hours import OpeningState
 from app.models import Team
 from app.rate_limit import Limit
+from app.request_guard import strip_control_characters
 from app.sms import replies
 from app.sms.delivery import apply_status, set_opt_out
 from app.sms.inbound import AlreadyHandledError, last_request, record_inbound
@@ -45,14 +47,14 @@ from app.sms.keywords import OPT_OUT_WORDS, OPT_WORDS, keyword_language, normali
 log = logging.getLogger(__name__)
 router = APIRouter(prefix="/webhooks/twilio")
 
-MAX_FORM_BYTES = 64 * 1024  # Twilio's forms are a few hundred bytes
-
 
 async def signed_form(request: Request, settings: SettingsDep) -> FormData:
-    """The request's form fields, if Twilio signed them; 403 otherwise."""
-    length = request.headers.get("content-length", "0")
-    if not length.isdigit() or int(length) > MAX_FORM_BYTES:
-        raise HTTPException(status_code=413 if length.isdigit() else 400)
+    """The request's form fields, if Twilio signed them (403 otherwise), without control characters.
+
+    The body's size limit is app/request_guard.py's, as for every request. A text may hold anything,
+    so its control characters (NUL...) are not refused but dropped, after the signature check (which
+    is over what Twilio sent): none reaches the database, and PostgreSQL refuses NUL in text.
+    """
     signature = request.headers.get("x-twilio-signature", "")
     token = settings.twilio_auth_token.get_secret_value() if settings.twilio_auth_token else ""
     form = await request.form()
@@ -62,7 +64,12 @@ async def signed_form(request: Request, settings: SettingsDep) -> FormData:
         url += "?" + request.url.query
     if not (token and signature and RequestValidator(token).validate(url, form, signature)):
         raise HTTPException(status_code=403, detail="Forbidden")
-    return form
+    return FormData(
+        [
+            (key, strip_control_characters(value) if isinstance(value, str) else value)
+            for key, value in form.multi_items()
+        ]
+    )
 
 
 SignedForm = Annotated[FormData, Depends(signed_form)]
@@ -145,7 +152,10 @@ def _ask_for_callback(
     _ = context.renderer.plain_gettext[lang]
     try:
         phone = normalise_mobile(
-            number, settings.callback_country_list, settings.callback_mobile_only
+            number,
+            settings.callback_country_list,
+            settings.callback_mobile_only,
+            drama_ok=settings.drama_numbers_ok,
         )
     except PhoneNumberError:  # not a number we can call back: still point them to help
         log.info("Inbound SMS: keyword from a number we cannot call back")

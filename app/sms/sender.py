@@ -6,7 +6,8 @@ owns their transactions: each step is committed here, and the claims before the 
 called, with the session closed, so a slow provider cannot hold a lock that blocks the web app.
 Team alerts are claimed first and counted against their own hourly cap (`alert_hourly_cap`).
 Each tick it also escalates unclaimed callback requests that are due
-(app/callbacks/escalation.py), and runs the retention job at most once per `retention_every`.
+(app/callbacks/escalation.py), and runs the retention job at most once per `retention_every`;
+a tick that ends without an error is recorded as the sender's heartbeat (app/sms/heartbeat.py).
 
 A sender asked to stop (SIGTERM, app shutdown) stops between texts: the text in flight is
 finished and recorded, and the rest of its batch goes back to the queue at once (`release`)
@@ -29,6 +30,7 @@ from app.database import in_transaction
 from app.models import utcnow
 from app.security import Keys
 from app.settings import Settings
+from app.sms import heartbeat
 from app.sms.outbox import (
     MAX_ATTEMPTS,
     STUCK_AFTER,
@@ -84,6 +86,7 @@ class Sender:
     retention_days: tuple[int, int] | None = None
     retention_every: timedelta = timedelta(hours=1)
     next_retention: datetime | None = None
+    next_beat: datetime | None = None
 
     @classmethod
     def from_settings(
@@ -112,6 +115,17 @@ class Sender:
         if wiped:
             log.info("Retention: wiped the personal data of %d callback requests", wiped)
         return wiped
+
+    def beat_if_due(self, now: datetime | None = None) -> bool:
+        """Record this tick as the heartbeat, at most once per `heartbeat.EVERY`."""
+        now = now or self.clock()
+        if self.next_beat is not None and now < self.next_beat:
+            return False
+        with Session(self.engine) as db:
+            heartbeat.beat(db, now)
+            db.commit()
+        self.next_beat = now + heartbeat.EVERY
+        return True
 
     def escalate_if_due(self, now: datetime | None = None) -> int:
         """Escalate unclaimed requests that are due, in one transaction; returns how many."""
@@ -207,6 +221,7 @@ class Sender:
                 self.escalate_if_due()
                 report = self.run_once(stopping=stop.is_set)
                 busy = report.claimed >= self.batch_size
+                self.beat_if_due()
             except Exception as error:
                 # Only the type: database errors can quote row values in their message.
                 log.error("SMS sender batch failed (%s); trying again", type(error).__name__)

@@ -2,7 +2,7 @@
 link, and addresses that are never shown.
 
 Revision ID: 0007_directory_truth
-Revises: 0005_callbacks_work
+Revises: 0006_security
 Create Date: 2026-12-01 03:00:00
 """
 
@@ -13,7 +13,7 @@ import sqlmodel
 from alembic import op
 
 revision: str = "0007_directory_truth"
-down_revision: str | None = "0005_callbacks_work"
+down_revision: str | None = "0006_security"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

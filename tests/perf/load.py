@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from tests.perf.servers import log, process_tree
+from tests.perf.servers import SERVICE_HOST, log, process_tree
 
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 
@@ -37,11 +37,13 @@ end
 """
 
 CALLBACK_LUA = r"""
--- Callback submissions: each request has its own number slot and its own client address.
--- Slot k uses drama number 07700 900000 + (k mod 1000) and client address 127.(10+k/65536).x.y,
--- so numbers are reused round-robin (3 a day are accepted) and no address is used twice.
+-- Callback submissions: each request has its own number slot, form token and client address.
+-- Slot k uses the fictional number +1 AAA 555 01xx (ten area codes, 100 each: k mod 1000), line
+-- k+1 of the tokens file (each form's token is good once) and client address 127.(10+k/65536).x.y,
+-- so numbers are reused round-robin (3 a day are accepted) and no token or address twice.
 local threads = {}
 local next_id = 0
+local areas = {"201", "202", "203", "205", "206", "207", "208", "209", "210", "212"}
 
 function setup(thread)
   thread:set("id", next_id)
@@ -51,7 +53,12 @@ end
 
 function init(args)
   nthreads = tonumber(args[1])
-  token = args[2]
+  tokens = {}
+  local line = 0
+  for token in io.lines(args[2]) do
+    if line % nthreads == id then table.insert(tokens, token) end
+    line = line + 1
+  end
   sent, accepted, limited, other = 0, 0, 0, 0
   others = {}
   refs = {}
@@ -59,8 +66,12 @@ end
 
 function request()
   local k = sent * nthreads + id
+  local token = tokens[sent % #tokens + 1]
   sent = sent + 1
-  local body = "phone=07700" .. string.format("%06d", 900000 + k % 1000) ..
+  local slot = k % 1000
+  local phone = "%2B1" .. areas[math.floor(slot / 100) + 1] .. "555" ..
+    string.format("%04d", 100 + slot % 100)
+  local body = "phone=" .. phone ..
     "&name=&best_time=today&need=pressured&area=LU1&call_lang=en&text_ok=yes&say_who=no" ..
     "&started=" .. token .. "&website="
   local source = string.format("127.%d.%d.%d", 10 + math.floor(k / 65536),
@@ -246,12 +257,17 @@ class Load:
         close: bool = False,
         script: str = "stats.lua",
         script_args: list[str] | None = None,
+        headers: tuple[str, ...] = (),
     ) -> Result:
+        own_host = f"Host: {SERVICE_HOST}"
         command = [
             self.wrk,
             *("-t", str(self.threads), "-c", str(self.connections)),
             *("-d", f"{max(1, round(seconds))}s", "--timeout", self.timeout),  # whole seconds
             *("-H", "Accept-Encoding: gzip"),
+            # The service answers only its own host name; the proxy runs name theirs.
+            *(() if any(h.lower().startswith("host:") for h in headers) else ("-H", own_host)),
+            *(option for header in headers for option in ("-H", header)),
             *(("-H", "Connection: close") if close else ()),
             *("-s", str(self.scripts / script)),
             url,

@@ -15,8 +15,11 @@ issue 8. It is a benchmark, not a test: the exit status is 0 whatever the figure
 nginx is missing). It installs nothing, talks only to 127.0.0.0/8 and removes everything it made.
 
 Callback submissions pass the form's real bot checks (a signed `started` token made with the
-benchmark's own SECRET_KEY) and the per-number limit (3 a day: numbers cycle through the Ofcom drama
-range 07700 900000-900999, so at most 3,000 submissions per run are accepted). The per-client limit
+benchmark's own SECRET_KEY, a new one for each submission: each is good once) and the per-number
+limit (3 a day: numbers cycle through 1,000 fictional North American numbers, 555-0100 to 555-0199
+in ten area codes, as Ofcom's drama range is refused in production; so at most 3,000 submissions per
+run are accepted). The service's PUBLIC_BASE_URL is https://card.benchmark.example and every request
+carries that Host header (production answers no other host). The per-client limit
 (10 an hour per address) is met honestly by giving every submission its own client address: wrk
 sends to an nginx reverse proxy that binds each upstream connection to a distinct 127.x.y.z address
 (`proxy_bind`), so the app counts and stores every submission. `--callback-via direct` loads the app
@@ -149,7 +152,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "--callback-seconds",
         type=int,
         default=8,
-        help="callback load at most this long (3,000 drama-range submissions a day are accepted)",
+        help="callback load at most this long (3,000 submissions a day are accepted)",
     )
     parser.add_argument("--callback-via", choices=["proxy", "direct"], default="proxy")
     parser.add_argument("--workers", type=int, default=2)

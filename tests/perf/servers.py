@@ -1,9 +1,10 @@
 """The servers the benchmark starts, and the process helpers they use.
 
-`Service` is `python -m app serve` as in production; `Nginx` serves the card's bytes as a static
-file (the baseline) and proxies callback submissions from distinct client addresses; `Ceiling` is
-tests/perf/ceiling_app.py under the same server. Also here: the repository root, the card path,
-`log`, `free_port`, `fetch`, and starting/stopping process groups and finding a process tree.
+`Service` is `python -m app serve` as in production (named `SERVICE_HOST`); `Nginx` serves the
+card's bytes as a static file (the baseline) and proxies callback submissions from distinct client
+addresses; `Ceiling` is tests/perf/ceiling_app.py under the same server. Also here: the repository
+root, the card path, `log`, `free_port`, `fetch`, and starting/stopping process groups and finding a
+process tree.
 """
 
 from __future__ import annotations
@@ -25,6 +26,10 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
 CARD_PATH = "/en/"
+# Production serves only PUBLIC_BASE_URL's host, over https: the service is given this public name
+# (.example never resolves) and every request to it says so in its Host header, while it still
+# listens on plain http on loopback, as behind a TLS-terminating proxy.
+SERVICE_HOST = "card.benchmark.example"
 
 
 def log(message: str) -> None:
@@ -100,7 +105,10 @@ class Service:
             "SECRET_KEY": self.secret_key,
             "DATA_KEY": self.data_key,
             "VAR_DIR": str(self.workdir / "var"),
-            "PUBLIC_BASE_URL": self.base,
+            "PUBLIC_BASE_URL": f"https://{SERVICE_HOST}",
+            # Callback numbers are the North American fictional 555-0100 to 555-0199 (Ofcom's
+            # drama range is refused in production): never anyone's phone.
+            "CALLBACK_COUNTRIES": "GB,US",
             "PYTHONPATH": str(REPO),
         }
         command = [
@@ -165,7 +173,7 @@ class Service:
 
 
 def fetch(url: str, headers: dict[str, str]) -> tuple[int, dict[str, str], bytes]:
-    request = urllib.request.Request(url, headers=headers)
+    request = urllib.request.Request(url, headers={"Host": SERVICE_HOST, **headers})
     with urllib.request.urlopen(request, timeout=10) as answer:
         return answer.status, {k.lower(): v for k, v in answer.headers.items()}, answer.read()
 

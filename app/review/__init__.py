@@ -1,0 +1,1 @@
+"""Translation review: items, checks and suggestions, live corrections and export."""
