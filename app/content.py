@@ -23,15 +23,21 @@ SOURCE_LANGUAGE = "en"
 CARD = "card"
 HELP_NOW = "help-now"
 PRIVACY = "privacy"
+ACCESSIBILITY = "accessibility"
 SPECIAL_PAGES = (CARD, HELP_NOW)
 # Pages every language has that are not topics on the card (linked from every footer instead).
-STATEMENT_PAGES = (PRIVACY,)
+STATEMENT_PAGES = (PRIVACY, ACCESSIBILITY)
 SLUG_PATTERN = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
+# What a help-now line leads to: exactly one of a number to call, a number to text, a chat page.
+HELP_TARGETS = ("tel", "sms", "url")
 TEL_PATTERN = re.compile(r"^(tel|sms):\+?[0-9]+$")
 # A value the service fills in when it renders a page, like {retention_open_days}: the
 # privacy notice states the settings the code enforces, never a number typed by hand.
 PLACEHOLDER = re.compile(r"\{([a-z_]+)\}")
-PLACEHOLDERS = {PRIVACY: ("retention_closed_days", "retention_open_days")}
+PLACEHOLDERS = {
+    PRIVACY: ("retention_closed_days", "retention_open_days"),
+    ACCESSIBILITY: ("operator_name", "operator_email"),  # from content/site.yaml
+}
 
 
 @dataclass(frozen=True)
@@ -60,10 +66,28 @@ class Source:
 
 @dataclass(frozen=True)
 class HelpLine:
+    """One way to get help now: a number to call, a number to text (with its word) or a chat."""
+
     label: str
     action: str
     tel: str
     note: str | None
+    sms: str = ""
+    body: str = ""  # the word to text, like SHOUT
+    url: str = ""  # an https:// chat page
+
+    @property
+    def kind(self) -> str:
+        return "tel" if self.tel else "sms" if self.sms else "chat"
+
+    @property
+    def href(self) -> str:
+        if self.tel:
+            return f"tel:{self.tel}"
+        if self.sms:
+            # RFC 5724: the phone opens a new text to the number with the word already typed.
+            return f"sms:{self.sms}?body={self.body}" if self.body else f"sms:{self.sms}"
+        return self.url
 
 
 @dataclass
@@ -111,9 +135,19 @@ class Page:
     @property
     def help_lines(self) -> list[HelpLine]:
         return [
-            HelpLine(str(line["label"]), str(line["action"]), str(line["tel"]), line.get("note"))
+            HelpLine(
+                str(line["label"]),
+                str(line["action"]),
+                str(line.get("tel") or ""),
+                line.get("note"),
+                sms=str(line.get("sms") or ""),
+                body=str(line.get("body") or ""),
+                url=str(line.get("url") or ""),
+            )
             for line in self.meta.get("lines") or []
-            if isinstance(line, dict) and {"label", "action", "tel"} <= line.keys()
+            if isinstance(line, dict)
+            and {"label", "action"} <= line.keys()
+            and sum(key in line for key in HELP_TARGETS) == 1
         ]
 
 

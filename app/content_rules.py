@@ -13,8 +13,10 @@ from collections.abc import Iterator
 import yaml
 
 from app.content import (
+    ACCESSIBILITY,
     CARD,
     HELP_NOW,
+    HELP_TARGETS,
     PLACEHOLDER,
     PLACEHOLDERS,
     PRIVACY,
@@ -32,6 +34,7 @@ REQUIRED_KEYS = {
     CARD: ("title", "description", "reviewed"),
     HELP_NOW: ("title", "lines", "reviewed"),
     PRIVACY: ("title", "description", "reviewed"),
+    ACCESSIBILITY: ("title", "description", "reviewed"),
 }
 TOPIC_KEYS = ("title", "summary", "order", "reviewed")
 FACTS_FILE = "facts.yaml"
@@ -117,7 +120,7 @@ def phone_numbers_in(page: Page) -> list[str]:
         for link in page.links
         if link.startswith(("tel:", "sms:"))
     ]
-    found += [line.tel.lstrip("+") for line in page.help_lines]
+    found += [(line.tel or line.sms).lstrip("+") for line in page.help_lines if not line.url]
     text = _ascii_digits(LINK_TARGET.sub("]", page.markdown) + "\n" + "\n".join(_texts(page.meta)))
     for match in PHONE_LIKE.finditer(text):
         digits = re.sub(r"\D", "", match.group())
@@ -188,10 +191,17 @@ def _help_now_problems(page: Page) -> Iterator[str]:
     if not isinstance(lines, list) or not lines:
         return
     for number, line in enumerate(lines, start=1):
-        if not isinstance(line, dict) or not {"label", "action", "tel"} <= line.keys():
-            yield f"line {number} needs label, action and tel"
-        elif not re.fullmatch(r"\+?[0-9]+", str(line["tel"])):
-            yield f"line {number}: tel must be digits only, like 08001111"
+        targets = [key for key in HELP_TARGETS if isinstance(line, dict) and key in line]
+        if not isinstance(line, dict) or not {"label", "action"} <= line.keys():
+            yield f"line {number} needs label and action"
+        elif len(targets) != 1:
+            yield f"line {number} needs one of tel (to call), sms (to text) or url (to chat)"
+        elif targets[0] in ("tel", "sms") and not re.fullmatch(r"\+?[0-9]+", str(line[targets[0]])):
+            yield f"line {number}: {targets[0]} must be digits only, like 08001111"
+        elif targets[0] == "url" and not str(line["url"]).startswith("https://"):
+            yield f"line {number}: url must start with https://"
+        elif "body" in line and not re.fullmatch(r"[A-Z0-9]+", str(line["body"])):
+            yield f"line {number}: body is the word to text, in capitals, like SHOUT"
 
 
 def _source_problems(page: Page) -> Iterator[str]:
@@ -246,6 +256,6 @@ def _translation_problems(page: Page, source: Page) -> Iterator[str]:
         missing = sorted(set(numbers_in(source)) - set(numbers_in(page)))
         extra = sorted(set(numbers_in(page)) - set(numbers_in(source)))
         yield f"numbers differ from English (missing {missing}, not in English {extra})"
-    source_numbers = [line.tel for line in source.help_lines]
-    if source.slug == HELP_NOW and [line.tel for line in page.help_lines] != source_numbers:
-        yield "help-now phone numbers differ from English"
+    source_targets = [line.href for line in source.help_lines]
+    if source.slug == HELP_NOW and [line.href for line in page.help_lines] != source_targets:
+        yield "help-now phone numbers, text words or chat pages differ from English"

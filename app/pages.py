@@ -20,14 +20,17 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 from markupsafe import Markup, escape
 
 from app.content import (
+    ACCESSIBILITY,
     HELP_NOW,
     PRIVACY,
     SOURCE_LANGUAGE,
+    STATEMENT_PAGES,
     Content,
     fill_placeholders,
     ltr_number_parts,
 )
 from app.i18n import load_translations, marked_gettext
+from app.offline import Logo, manifest, service_worker
 from app.settings import Settings
 from app.sms.keywords import text_offer
 
@@ -165,6 +168,8 @@ class Site:
     renderer: "Renderer"
     responses: dict[str, CachedResponse] = field(default_factory=dict)
     not_found: dict[str, CachedResponse] = field(default_factory=dict)
+    # The offline worker of each language: served by a route, with the worker's own policy.
+    workers: dict[str, CachedResponse] = field(default_factory=dict)
 
 
 def ltr_numbers(text: str) -> Markup:
@@ -191,7 +196,9 @@ class Renderer:
     def __init__(self, content: Content, settings: Settings) -> None:
         self.content = content
         self.languages = list(content.languages.values())
-        css = (STATIC_DIR / "card.css").read_text(encoding="utf-8").strip()
+        # The operator's colour, as a custom property the stylesheet uses for its borders.
+        brand = f":root{{--brand:{content.operator.colour}}}"
+        css = brand + (STATIC_DIR / "card.css").read_text(encoding="utf-8").strip()
         self.css = Markup(css)  # noqa: S704 - our own stylesheet file, not user input
         self.style_hash = (
             "sha256-" + base64.b64encode(hashlib.sha256(css.encode()).digest()).decode()
@@ -199,6 +206,7 @@ class Renderer:
         self.script = (STATIC_DIR / "exit.js").read_bytes()
         self.script_path = f"/static/exit.{hashlib.sha256(self.script).hexdigest()[:10]}.js"
         self.exit_url = settings.exit_url
+        self.logo = Logo.of(content.operator.logo)
         # "Text HELP to ..." in each language, when texts really reach us.
         self.text_offers = {lang.code: text_offer(settings, lang) for lang in self.languages}
         self.gettext: dict[str, Callable[[str], str]] = {}
@@ -235,6 +243,7 @@ class Renderer:
             "text_offer": self.text_offers[lang],
             "help_now": self.content.page(lang, HELP_NOW),
             "operator": self.content.operator,
+            "logo": self.logo,
             "switch_path": switch_path,
             "page": None,
             **values,
@@ -260,12 +269,18 @@ def build_site(content: Content, settings: Settings, only: set[str] | None = Non
     site.responses[renderer.script_path] = CachedResponse.build(
         renderer.script, "text/javascript; charset=utf-8", IMMUTABLE
     )
+    site.responses[renderer.logo.url] = CachedResponse.build(
+        renderer.logo.svg, "image/svg+xml", IMMUTABLE
+    )
     needs = {
         slug: content.pages[(SOURCE_LANGUAGE, slug)].meta.get("need")
         for slug in content.topic_slugs
     }
+    card_page = content.required_page(SOURCE_LANGUAGE, "card")
+    # One list of topics: the card's own text already links some; the list offers the rest.
+    more = [slug for slug in content.topic_slugs if slug not in card_page.links]
     for lang in only or content.languages:
-        topics = [content.page(lang, slug) for slug in content.topic_slugs]
+        topics = [content.page(lang, slug) for slug in more]
         card = renderer.render(
             lang, "card.html", "", page=content.page(lang, "card"), topics=topics
         )
@@ -276,6 +291,22 @@ def build_site(content: Content, settings: Settings, only: set[str] | None = Non
             site.responses[f"/{lang}/{slug}"] = _page(html)
         site.responses[f"/{lang}/{PRIVACY}"] = _page(
             _privacy_page(renderer, content, settings, lang)
+        )
+        site.responses[f"/{lang}/{ACCESSIBILITY}"] = _page(
+            _accessibility_page(renderer, content, lang)
+        )
+        site.responses[f"/{lang}/manifest.webmanifest"] = CachedResponse.build(
+            manifest(renderer, lang), "application/manifest+json", PAGE_CACHE_CONTROL
+        )
+        offline = [f"/{lang}/", *(f"/{lang}/{slug}" for slug in content.topic_slugs)]
+        offline += [f"/{lang}/{slug}" for slug in STATEMENT_PAGES]
+        offline += [renderer.script_path, renderer.logo.url]
+        # The kept pages' own hashes: any change to them gives the worker new bytes.
+        version = hashlib.sha256("".join(site.responses[path].etag for path in offline).encode())
+        site.workers[lang] = CachedResponse.build(
+            service_worker(lang, version.hexdigest()[:12], offline),
+            "text/javascript; charset=utf-8",
+            "no-cache",
         )
         not_found = renderer.render(lang, "not_found.html", "")
         site.not_found[lang] = CachedResponse.build(
@@ -295,6 +326,18 @@ def _privacy_page(renderer: Renderer, content: Content, settings: Settings, lang
         },
     )
     return renderer.render(lang, "privacy.html", PRIVACY, page=page, body=Markup(body))  # noqa: S704 - rendered from our Markdown, values escaped
+
+
+def _accessibility_page(renderer: Renderer, content: Content, lang: str) -> str:
+    """The accessibility statement, naming the operator and its contact from site.yaml."""
+    page = content.required_page(lang, ACCESSIBILITY)
+    operator = content.operator
+    email = Markup('<a href="mailto:{0}">{0}</a>').format(operator.contact.email)
+    body = fill_placeholders(
+        page.html,
+        {"operator_name": Markup("<bdi>{}</bdi>").format(operator.name), "operator_email": email},
+    )
+    return renderer.render(lang, "statement.html", ACCESSIBILITY, page=page, body=Markup(body))  # noqa: S704 - rendered from our Markdown, values escaped
 
 
 def _page(html: str) -> CachedResponse:

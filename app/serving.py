@@ -38,6 +38,8 @@ def security_headers(style_hash: str, hsts: bool = False) -> list[tuple[bytes, b
     policy = (
         "default-src 'none'; script-src 'self'; "
         f"style-src '{style_hash}'; img-src 'self'; form-action 'self'; "
+        # The offline worker and the home-screen manifest (app/offline.py), from this site only.
+        "worker-src 'self'; manifest-src 'self'; "
         "base-uri 'none'; frame-ancestors 'none'"
     )
     # HSTS only when the service is https: a browser then never tries it over plain http again.

@@ -22,7 +22,7 @@ from tests.admin_helpers import (
     set_clock,
     signed_in,
 )
-from tests.app_context import no_sign_in_delay
+from tests.app_context import context, no_sign_in_delay
 from tests.card_helpers import (
     PHONE,
     add_batch,
@@ -159,21 +159,19 @@ def test_the_print_sheet_has_the_qr_code_and_help_numbers_on_every_card(
     backs = [tag for tag in page.all("li") if "back" in tag.get("class", "")]
     symbols = [tag for tag in page.all("svg") if tag.get("class") == "qr"]
     assert len(fronts) == len(backs) == len(symbols) == 10
-    front_cards = re.findall(
-        r'<li class="card front".*?</li>\n(?=<li class="card|</ul>\n</section>)',
+    back_cards = re.findall(
+        r'<li class="card back".*?</li>\n(?=<li class="card|</ul>\n</section>)',
         response.text,
         re.S,
     )
-    assert len(front_cards) == 10
+    assert len(back_cards) == 10
     lines = CONTENT.page("en", "help-now").help_lines  # type: ignore[union-attr]
-    for card in front_cards:
+    for card in back_cards:
         card_text = "".join(PageParts(card).text)
-        assert card.count('<svg class="qr"') == 1
-        assert address.split("://")[1] in card_text
         for line in lines:
             assert f"{line.label} {line.action}" in card_text, line
     text = "".join(page.text)
-    assert text.count("Carrying one without a good reason") == 10
+    assert text.count(address.split("://")[1]) >= 10
     first = re.search(r'<svg class="qr".*?</svg>', response.text, re.S)
     assert first is not None
     assert decode(rasterise(first.group(0).encode())) == [address]
@@ -184,8 +182,63 @@ def test_the_print_sheet_has_the_qr_code_and_help_numbers_on_every_card(
     policy = response.headers["content-security-policy"]
     assert f"style-src 'sha256-{digest}'" in policy
     assert "script-src" not in policy and "default-src 'none'" in policy
-    assert "@page" in style.group(1) and "85.6mm" in style.group(1)
+    assert "@page" in style.group(1) and "85.0mm" in style.group(1)
     assert "<script" not in response.text and " style=" not in response.text
+
+
+def test_the_a6_sheet_has_two_cards_with_the_key_messages_behind(
+    admin: tuple[TestClient, str],
+) -> None:
+    client, _ = admin
+    batch = add_batch(client)
+
+    response = client.get(f"/admin/batches/{batch.id}/print?size=a6")
+
+    page = PageParts(response.text)
+    assert len([tag for tag in page.all("svg") if tag.get("class") == "qr"]) == 2
+    assert "".join(page.text).count("Carrying one without a good reason") == 2
+    assert "148.0mm" in response.text
+
+
+def test_production_refuses_to_print_cards_that_would_lead_nowhere(
+    admin: tuple[TestClient, str],
+) -> None:
+    client, _ = admin
+    batch = add_batch(client)
+    # Production refuses to start with such an address (Settings); a sheet must refuse as well
+    # if it ever meets one, since a card printed with it can never be recalled.
+    settings = context(client).settings
+    settings.app_env = "production"
+    settings.public_base_url = "http://127.0.0.1:8000"
+
+    sheet = client.get(f"/admin/batches/{batch.id}/print")
+    page = client.get(f"/admin/batches/{batch.id}")
+
+    assert sheet.status_code == 409
+    assert "PUBLIC_BASE_URL http://127.0.0.1:8000 does not start with https://" in sheet.text
+    assert "Cards cannot be printed yet" in page.text
+    assert "does not start with https://" in page.text
+    assert f"/admin/batches/{batch.id}/print" not in page.text
+
+
+def test_a_batch_in_an_unchecked_language_says_so_on_its_page_and_sheet(
+    admin: tuple[TestClient, str],
+) -> None:
+    client, _ = admin
+    polish = add_batch(client)
+    with database(client) as db:
+        row = db.get(CardBatch, polish.id)
+        assert row is not None
+        row.default_lang = "pl"
+        db.commit()
+
+    page = client.get(f"/admin/batches/{polish.id}").text
+    sheet = client.get(f"/admin/batches/{polish.id}/print?lang=pl").text
+    english = client.get(f"/admin/batches/{polish.id}/print").text
+
+    assert "The Polski translation has not yet been checked" in page
+    assert '<p class="unchecked">Translation not yet checked</p>' in sheet
+    assert "Translation not yet checked" not in english
 
 
 def test_the_print_sheet_in_a_right_to_left_language_is_marked_so(

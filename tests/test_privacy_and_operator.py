@@ -68,7 +68,7 @@ def test_the_privacy_notice_is_not_a_topic_on_the_card() -> None:
 
 
 @pytest.mark.parametrize("path", PUBLIC_PAGES)
-def test_every_public_page_says_who_runs_it_and_links_to_the_privacy_notice(
+def test_every_public_page_shows_who_runs_it_and_links_to_both_statements(
     public_client: TestClient, path: str
 ) -> None:
     lang = path.split("/")[1]
@@ -77,8 +77,11 @@ def test_every_public_page_says_who_runs_it_and_links_to_the_privacy_notice(
     links = [a.get("href") for a in page.all("a")]
     assert f"/{lang}/privacy" in links
     assert "Example council" in "".join(page.text)
-    header = public_client.get(path).text.split("</header>")[0]
-    assert "<bdi>Example council</bdi>" in header
+    header = PageParts(public_client.get(path).text.split("</header>")[0])
+    logo = header.first("img")
+    assert logo["alt"] == "Example council"
+    assert public_client.get(logo["src"]).headers["content-type"] == "image/svg+xml"
+    assert f"/{lang}/accessibility" in links
 
 
 def test_the_footer_says_run_by_in_the_readers_language(public_client: TestClient) -> None:

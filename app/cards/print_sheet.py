@@ -1,9 +1,11 @@
-"""The A4 print sheet: card positions, crop marks, the words on each side and the sheet's CSS.
+"""The A4 print sheet: card sizes and positions, crop marks, the words on each side, its CSS.
 
-Ten credit-card-sized cards (85.6 by 54 mm, ISO/IEC 7810 ID-1) sit edge to edge in two columns
-of five, centred on the page, so one straight cut serves two cards. Crop marks sit in the margin
-only, where cutting never shows them. The back page uses the same positions: the block is centred,
-so printing double-sided and flipping on the long edge puts each back behind its front.
+Two sizes: business cards (85 by 55 mm, ten to a sheet, two columns of five) and A6 cards
+(148 by 105 mm, landscape, two to a sheet). The cards sit edge to edge, centred on the page, so
+one straight cut serves two cards; crop marks sit in the margin only, where cutting never shows
+them, and so does anything meant for the printer only (the sheet's name, "Translation not yet
+checked"). The back page uses the same positions: the block is centred, so printing
+double-sided and flipping on the long edge puts each back behind its front.
 """
 
 import base64
@@ -17,14 +19,38 @@ from markupsafe import Markup
 from app.content import MARKDOWN, Page
 
 PAGE_WIDTH, PAGE_HEIGHT = 210.0, 297.0  # A4, millimetres
-CARD_WIDTH, CARD_HEIGHT = 85.6, 54.0
-COLUMNS, ROWS = 2, 5
-CARDS_PER_SHEET = COLUMNS * ROWS
-LEFT = (PAGE_WIDTH - COLUMNS * CARD_WIDTH) / 2
-TOP = (PAGE_HEIGHT - ROWS * CARD_HEIGHT) / 2
 MARK_GAP, MARK_LENGTH = 2.0, 5.0  # a mark starts this far from the cut line's end
 SENTENCE_END = (".", "!", "?", "۔", "؟", "।")  # noqa: RUF001 - Urdu, Arabic and Bengali stops
 CSS_PATH = Path(__file__).resolve().parent.parent / "static" / "print-sheet.css"
+
+
+@dataclass(frozen=True)
+class CardSize:
+    """One size of printed card and how many sit on an A4 sheet."""
+
+    code: str
+    name: str
+    width: float
+    height: float
+    columns: int
+    rows: int
+
+    @property
+    def per_sheet(self) -> int:
+        return self.columns * self.rows
+
+    @property
+    def left(self) -> float:
+        return round((PAGE_WIDTH - self.columns * self.width) / 2, 2)
+
+    @property
+    def top(self) -> float:
+        return round((PAGE_HEIGHT - self.rows * self.height) / 2, 2)
+
+
+BUSINESS_CARD = CardSize("card", "business cards, 85 × 55 mm", 85.0, 55.0, 2, 5)  # noqa: RUF001
+A6 = CardSize("a6", "A6 cards, 148 × 105 mm", 148.0, 105.0, 1, 2)  # noqa: RUF001
+SIZES = {size.code: size for size in (BUSINESS_CARD, A6)}
 
 
 Runs = list[tuple[str, bool]]  # text with whether it is bold
@@ -44,18 +70,19 @@ class PrintStyle:
     csp: str
 
 
-def crop_marks() -> list[Line]:
+def crop_marks(size: CardSize = BUSINESS_CARD) -> list[Line]:
     """Short lines in the margin continuing every cut, in millimetres from the page's corner."""
-    right = LEFT + COLUMNS * CARD_WIDTH
-    bottom = TOP + ROWS * CARD_HEIGHT
+    left, top = size.left, size.top
+    right = left + size.columns * size.width
+    bottom = top + size.rows * size.height
     marks: list[Line] = []
-    for column in range(COLUMNS + 1):
-        x = round(LEFT + column * CARD_WIDTH, 2)
-        marks.append(Line(x, TOP - MARK_GAP - MARK_LENGTH, x, TOP - MARK_GAP))
+    for column in range(size.columns + 1):
+        x = round(left + column * size.width, 2)
+        marks.append(Line(x, top - MARK_GAP - MARK_LENGTH, x, top - MARK_GAP))
         marks.append(Line(x, bottom + MARK_GAP, x, bottom + MARK_GAP + MARK_LENGTH))
-    for row in range(ROWS + 1):
-        y = round(TOP + row * CARD_HEIGHT, 2)
-        marks.append(Line(LEFT - MARK_GAP - MARK_LENGTH, y, LEFT - MARK_GAP, y))
+    for row in range(size.rows + 1):
+        y = round(top + row * size.height, 2)
+        marks.append(Line(left - MARK_GAP - MARK_LENGTH, y, left - MARK_GAP, y))
         marks.append(Line(right + MARK_GAP, y, right + MARK_GAP + MARK_LENGTH, y))
     return marks
 
@@ -119,9 +146,19 @@ def key_messages(card: Page) -> tuple[list[Runs], list[Runs]]:
     return (items, after) if items else ([], paragraphs)
 
 
-def print_style() -> PrintStyle:
-    """The sheet's own stylesheet and a Content-Security-Policy that allows only it."""
-    css = CSS_PATH.read_text(encoding="utf-8").strip()
+def print_style(size: CardSize, colour: str) -> PrintStyle:
+    """The sheet's stylesheet for one card size and the operator's colour, and a policy allowing
+    only it (the positions depend on the size, so they are written here, not in the file)."""
+    sized = (
+        f":root{{--brand:{colour}}}"
+        f".cards{{left:{size.left}mm;top:{size.top}mm;"
+        f"grid-template-columns:repeat({size.columns},{size.width}mm);"
+        f"grid-auto-rows:{size.height}mm}}"
+        f".card{{width:{size.width}mm;height:{size.height}mm}}"
+        # The printer's notes above the crop marks, where the guillotine cuts them off.
+        f".sheet>h2,.sheet>.unchecked{{top:{max(size.top - MARK_GAP - MARK_LENGTH - 7, 1.5)}mm}}"
+    )
+    css = CSS_PATH.read_text(encoding="utf-8").strip() + "\n" + sized
     digest = base64.b64encode(hashlib.sha256(css.encode()).digest()).decode()
     csp = (
         f"default-src 'none'; style-src 'sha256-{digest}'; img-src 'self'; "

@@ -135,6 +135,7 @@ def refresh(context: "AppContext") -> set[str]:
             site = build_site(content, context.settings, only=changed)
             context.site.responses.update(site.responses)
             context.site.not_found.update(site.not_found)
+            context.site.workers.update(site.workers)  # new pages: new offline copies
             context.site.renderer = site.renderer
         context.content = content
         live.shown, live.revision = shown, revision

@@ -1,7 +1,9 @@
 """Admin pages for printed card batches: create and retire, QR codes, print sheet and numbers.
 
 Admins only. Every page is drawn on the server; charts are inline SVG, with their numbers in a
-table too, so nothing here needs JavaScript.
+table too, so nothing here needs JavaScript. In production a sheet is never printed with an
+address phones cannot reach (`base_url_problem`, the readiness check's rule): the batch page
+says why instead.
 """
 
 from datetime import date, timedelta
@@ -14,18 +16,17 @@ from app.admin.access import NO_STORE, Admin, AdminPost, Staff, admin_page, redi
 from app.cards import stats
 from app.cards.batches import KINDS, all_batches, check_batch_form, create_batch, retire_batch
 from app.cards.charts import Chart, bar_chart
-from app.cards.print_sheet import CARDS_PER_SHEET, crop_marks, key_messages, print_style
+from app.cards.print_sheet import BUSINESS_CARD, SIZES, crop_marks, key_messages, print_style
 from app.cards.qr import card_url, qr_inline_svg, qr_png, qr_svg, typed_url
 from app.cards.scans import london_day
 from app.content import CARD, HELP_NOW, SOURCE_LANGUAGE, Content
 from app.context import ContextDep, SessionDep, SettingsDep
 from app.models import UNKNOWN_BUCKET, CardBatch
-from app.settings import Settings
+from app.settings import Settings, base_url_problem
 
 router = APIRouter(prefix="/admin")
 DAYS_SHOWN = 30
 WEEKS_SHOWN = 12
-PRINT_STYLE = print_style()
 
 
 def _batch(db: SessionDep, batch_id: str) -> CardBatch:
@@ -37,6 +38,30 @@ def _batch(db: SessionDep, batch_id: str) -> CardBatch:
 
 def _url(settings: Settings, batch: CardBatch) -> str:
     return card_url(settings.public_base_url, batch.code)
+
+
+def _print_refusal(settings: Settings) -> str | None:
+    """Why no sheet may be printed now, or None: a production card must reach real phones.
+
+    Production already refuses to start with such an address (`Settings`); a sheet checks again,
+    since cards printed with it could never be recalled.
+    """
+    if settings.app_env != "production":
+        return None
+    problem = base_url_problem(settings.public_base_url)
+    if problem is None:
+        return None
+    return (
+        f"Cards cannot be printed: PUBLIC_BASE_URL {problem}, so a printed code would lead "
+        "nowhere. Ask whoever runs the server to set it to the service's public https:// "
+        "address, then restart it."
+    )
+
+
+def _is_reviewed(content: Content, lang: str) -> bool:
+    """Whether the words a card prints in `lang` have been checked by a fluent speaker."""
+    pages = (content.required_page(lang, CARD), content.required_page(lang, HELP_NOW))
+    return all(page.lang == lang and page.reviewed for page in pages)
 
 
 def _daily_chart(title: str, daily: list[tuple[date, int]]) -> Chart:
@@ -161,13 +186,17 @@ def batch_page(
     weekly = stats.per_week(stats.per_day(db, [batch.code], _weeks_ending(today)))
     url = _url(context.settings, batch)
     languages = context.content.languages
+    language = languages.get(batch.default_lang) if batch.default_lang else None
     return admin_page(
         request,
         "admin/batch.html",
         staff,
         batch=batch,
         kind=KINDS.get(batch.kind, batch.kind),
-        language=languages.get(batch.default_lang) if batch.default_lang else None,
+        language=language,
+        sizes=list(SIZES.values()),
+        refusal=_print_refusal(context.settings),
+        unchecked=language is not None and not _is_reviewed(context.content, language.code),
         url=url,
         url_typed=typed_url(url),
         total=stats.total_scans(db, [batch.code]),
@@ -216,40 +245,54 @@ def batch_qr(
 
 @router.get("/batches/{batch_id}/print", include_in_schema=False)
 def print_sheet(
+    request: Request,
     context: ContextDep,
     db: SessionDep,
     staff: Admin,
     batch_id: str,
     lang: Annotated[str, Query(max_length=16)] = SOURCE_LANGUAGE,
+    size: Annotated[str, Query(max_length=16)] = BUSINESS_CARD.code,
 ) -> Response:
     batch = _batch(db, batch_id)
     content = context.content
+    refusal = _print_refusal(context.settings)
+    if refusal is not None:
+        heading = "Cards cannot be printed yet"
+        return admin_page(request, "admin/error.html", staff, 409, heading=heading, message=refusal)
     if lang not in content.languages:
         lang = SOURCE_LANGUAGE
+    card_size = SIZES.get(size, BUSINESS_CARD)
     card, help_page = content.required_page(lang, CARD), content.required_page(lang, HELP_NOW)
-    items, paragraphs = key_messages(card)
+    items, _paragraphs = key_messages(card)
     url = _url(context.settings, batch)
-    html = context.renderer.render(
-        SOURCE_LANGUAGE,
+    renderer = context.renderer
+    language = content.languages[lang]
+    style = print_style(card_size, content.operator.colour)
+    # Rendered in the card's language, so its few printed words ("Scan me") are in it too.
+    html = renderer.render(
+        lang,
         "admin/batch_print.html",
         "",
-        print_css=PRINT_STYLE.css,
+        print_css=style.css,
         batch=batch,
-        print_language=content.languages[lang],
+        size=card_size,
+        sizes=list(SIZES.values()),
+        print_language=language,
+        reviewed=_is_reviewed(content, lang),
         card=card,
         card_dir=content.languages[card.lang].dir,
         help_page=help_page,
         help_dir=content.languages[help_page.lang].dir,
         help_lines=help_page.help_lines,
         list_messages=items,
-        other_messages=paragraphs,
+        print_text_offer=renderer.text_offers[lang],
+        other_languages=[other for other in content.languages.values() if other.code != lang],
         qr=qr_inline_svg(url, f"QR code for {typed_url(url)}"),
         url_typed=typed_url(url),
-        cards=CARDS_PER_SHEET,
-        marks=crop_marks(),
+        marks=crop_marks(card_size),
     )
     # Its own stylesheet, allowed by its own hash: the public pages' policy allows only theirs.
-    headers = {**NO_STORE, "Content-Security-Policy": PRINT_STYLE.csp}
+    headers = {**NO_STORE, "Content-Security-Policy": style.csp}
     return HTMLResponse(html, headers=headers)
 
 

@@ -12,6 +12,7 @@ from app.content import SOURCE_LANGUAGE
 from app.context import ContextDep, EngineDep, KeysDep, NowDep
 from app.database import is_reachable
 from app.i18n import negotiate
+from app.offline import WORKER_CSP
 from app.rate_limit import allow, bucket_key, client_key
 
 router = APIRouter()
@@ -86,6 +87,19 @@ def readyz(engine: EngineDep) -> Response:
 @router.get("/favicon.ico", include_in_schema=False)
 async def favicon() -> Response:
     return Response(status_code=204, headers={"Cache-Control": "public, max-age=86400"})
+
+
+@router.get("/{lang}/sw.js", include_in_schema=False)
+async def offline_worker(lang: str, context: ContextDep) -> Response:
+    """The offline worker of one language (app/offline.py), under the worker's own policy."""
+    worker = context.site.workers.get(lang)
+    if worker is None:
+        raise HTTPException(status_code=404)
+    return Response(
+        worker.identity,
+        media_type=worker.content_type,
+        headers={"Cache-Control": worker.cache_control, "Content-Security-Policy": WORKER_CSP},
+    )
 
 
 # Last: this pattern would otherwise catch every one-segment path above.

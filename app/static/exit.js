@@ -22,3 +22,12 @@
     if (presses >= 3) leave();
   });
 })();
+// Offline copies of this language's pages (app/offline.py), set up once the page has loaded,
+// so the first visit waits for nothing. Pages work the same without it.
+// Browsers offer workers on https:// (and this machine) only.
+if ("serviceWorker" in navigator) {
+  window.addEventListener("load", function () {
+    var lang = document.documentElement.lang;
+    navigator.serviceWorker.register("/" + lang + "/sw.js").catch(function () {});
+  });
+}

@@ -37,6 +37,7 @@ PUBLIC_PATHS = [
     f"/{{lang}}/help/{SAMARITANS}",
     "/{lang}/callback",
     "/{lang}/privacy",
+    "/{lang}/accessibility",
 ]
 ADMIN_PATHS = [
     "/admin/",
