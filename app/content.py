@@ -23,15 +23,21 @@ SOURCE_LANGUAGE = "en"
 CARD = "card"
 HELP_NOW = "help-now"
 PRIVACY = "privacy"
+WHAT_WE_COUNT = "what-we-count"
 SPECIAL_PAGES = (CARD, HELP_NOW)
-# Pages every language has that are not topics on the card (linked from every footer instead).
-STATEMENT_PAGES = (PRIVACY,)
+# Pages every language has that are not topics on the card (linked from the privacy notice,
+# whose link is in every footer).
+STATEMENT_PAGES = (PRIVACY, WHAT_WE_COUNT)
 SLUG_PATTERN = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
 TEL_PATTERN = re.compile(r"^(tel|sms):\+?[0-9]+$")
 # A value the service fills in when it renders a page, like {retention_open_days}: the
 # privacy notice states the settings the code enforces, never a number typed by hand.
 PLACEHOLDER = re.compile(r"\{([a-z_]+)\}")
-PLACEHOLDERS = {PRIVACY: ("retention_closed_days", "retention_open_days")}
+PLACEHOLDERS = {
+    PRIVACY: ("retention_closed_days", "retention_open_days"),
+    # Who runs the service comes from content/site.yaml; the threshold from app/impact/safe.py.
+    WHAT_WE_COUNT: ("operator_name", "threshold"),
+}
 
 
 @dataclass(frozen=True)

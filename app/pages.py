@@ -23,11 +23,13 @@ from app.content import (
     HELP_NOW,
     PRIVACY,
     SOURCE_LANGUAGE,
+    WHAT_WE_COUNT,
     Content,
     fill_placeholders,
     ltr_number_parts,
 )
 from app.i18n import load_translations, marked_gettext
+from app.impact import safe
 from app.settings import Settings
 from app.sms.keywords import text_offer
 
@@ -277,6 +279,9 @@ def build_site(content: Content, settings: Settings, only: set[str] | None = Non
         site.responses[f"/{lang}/{PRIVACY}"] = _page(
             _privacy_page(renderer, content, settings, lang)
         )
+        site.responses[f"/{lang}/{WHAT_WE_COUNT}"] = _page(
+            _what_we_count_page(renderer, content, lang)
+        )
         not_found = renderer.render(lang, "not_found.html", "")
         site.not_found[lang] = CachedResponse.build(
             not_found.encode(), HTML, "no-cache", status=404
@@ -295,6 +300,14 @@ def _privacy_page(renderer: Renderer, content: Content, settings: Settings, lang
         },
     )
     return renderer.render(lang, "privacy.html", PRIVACY, page=page, body=Markup(body))  # noqa: S704 - rendered from our Markdown, values escaped
+
+
+def _what_we_count_page(renderer: Renderer, content: Content, lang: str) -> str:
+    """What the impact report counts, naming the operator and the threshold the code hides below."""
+    page = content.required_page(lang, WHAT_WE_COUNT)
+    name = Markup("<bdi>{}</bdi>").format(content.operator.name)
+    body = fill_placeholders(page.html, {"operator_name": name, "threshold": safe.THRESHOLD})
+    return renderer.render(lang, "statement.html", WHAT_WE_COUNT, page=page, body=Markup(body))  # noqa: S704 - rendered from our Markdown, values escaped
 
 
 def _page(html: str) -> CachedResponse:
