@@ -24,9 +24,11 @@ CARD = "card"
 HELP_NOW = "help-now"
 PRIVACY = "privacy"
 ACCESSIBILITY = "accessibility"
+WHAT_WE_COUNT = "what-we-count"
 SPECIAL_PAGES = (CARD, HELP_NOW)
-# Pages every language has that are not topics on the card (linked from every footer instead).
-STATEMENT_PAGES = (PRIVACY, ACCESSIBILITY)
+# Pages every language has that are not topics on the card: the privacy notice and the
+# accessibility statement are linked from every footer, what we count from the privacy notice.
+STATEMENT_PAGES = (PRIVACY, ACCESSIBILITY, WHAT_WE_COUNT)
 SLUG_PATTERN = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
 # What a help-now line leads to: exactly one of a number to call, a number to text, a chat page.
 HELP_TARGETS = ("tel", "sms", "url")
@@ -37,6 +39,8 @@ PLACEHOLDER = re.compile(r"\{([a-z_]+)\}")
 PLACEHOLDERS = {
     PRIVACY: ("retention_closed_days", "retention_open_days"),
     ACCESSIBILITY: ("operator_name", "operator_email"),  # from content/site.yaml
+    # Who runs the service comes from content/site.yaml; the threshold from app/impact/safe.py.
+    WHAT_WE_COUNT: ("operator_name", "threshold"),
 }
 
 

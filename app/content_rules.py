@@ -24,6 +24,7 @@ from app.content import (
     SPECIAL_PAGES,
     STATEMENT_PAGES,
     TEL_PATTERN,
+    WHAT_WE_COUNT,
     Content,
     Page,
     Problem,
@@ -35,13 +36,14 @@ REQUIRED_KEYS = {
     HELP_NOW: ("title", "lines", "reviewed"),
     PRIVACY: ("title", "description", "reviewed"),
     ACCESSIBILITY: ("title", "description", "reviewed"),
+    WHAT_WE_COUNT: ("title", "description", "reviewed"),
 }
 TOPIC_KEYS = ("title", "summary", "order", "reviewed")
 FACTS_FILE = "facts.yaml"
 # What a page that states no facts (like the privacy notice) writes instead of a list of sources.
 NO_SOURCES = "none"
 # Paths a page may link to besides the card and topics.
-APP_ROUTES: set[str] = {"help", "callback", "what-we-count"}
+APP_ROUTES: set[str] = {"help", "callback"}
 NUMBER = re.compile(r"\d+")
 # Digits a reader could dial: a run of digits, in groups split by single spaces or hyphens, not
 # part of a decimal or a thousands figure ("7.62", "10,000"). Five digits or more is a phone number.

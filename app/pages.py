@@ -25,11 +25,13 @@ from app.content import (
     PRIVACY,
     SOURCE_LANGUAGE,
     STATEMENT_PAGES,
+    WHAT_WE_COUNT,
     Content,
     fill_placeholders,
     ltr_number_parts,
 )
 from app.i18n import load_translations, marked_gettext
+from app.impact import safe
 from app.offline import Logo, manifest, service_worker
 from app.settings import Settings
 from app.sms.keywords import text_offer
@@ -295,6 +297,9 @@ def build_site(content: Content, settings: Settings, only: set[str] | None = Non
         site.responses[f"/{lang}/{ACCESSIBILITY}"] = _page(
             _accessibility_page(renderer, content, lang)
         )
+        site.responses[f"/{lang}/{WHAT_WE_COUNT}"] = _page(
+            _what_we_count_page(renderer, content, lang)
+        )
         site.responses[f"/{lang}/manifest.webmanifest"] = CachedResponse.build(
             manifest(renderer, lang), "application/manifest+json", PAGE_CACHE_CONTROL
         )
@@ -338,6 +343,14 @@ def _accessibility_page(renderer: Renderer, content: Content, lang: str) -> str:
         {"operator_name": Markup("<bdi>{}</bdi>").format(operator.name), "operator_email": email},
     )
     return renderer.render(lang, "statement.html", ACCESSIBILITY, page=page, body=Markup(body))  # noqa: S704 - rendered from our Markdown, values escaped
+
+
+def _what_we_count_page(renderer: Renderer, content: Content, lang: str) -> str:
+    """What the impact report counts, naming the operator and the threshold the code hides below."""
+    page = content.required_page(lang, WHAT_WE_COUNT)
+    name = Markup("<bdi>{}</bdi>").format(content.operator.name)
+    body = fill_placeholders(page.html, {"operator_name": name, "threshold": safe.THRESHOLD})
+    return renderer.render(lang, "statement.html", WHAT_WE_COUNT, page=page, body=Markup(body))  # noqa: S704 - rendered from our Markdown, values escaped
 
 
 def _page(html: str) -> CachedResponse:

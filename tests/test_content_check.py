@@ -64,6 +64,10 @@ def test_the_shipped_content_passes(
         ("en/privacy.md", "{retention_open_days} days", "90 days", "{retention_open_days}"),
         ("pl/privacy.md", "{retention_closed_days}", "{retention_days}", "{retention_days} is not"),
         ("en/privacy.md", "description:", "summary:", "front matter needs 'description'"),
+        # "What we count" states the code's threshold and the operator, never typed-in copies.
+        ("pt/what-we-count.md", "{threshold}", "5", "must show {threshold}"),
+        ("ro/what-we-count.md", "{operator_name}", "{operator}", "{operator} is not a value"),
+        ("en/privacy.md", "](what-we-count)", "](what-we-counts)", "does not exist"),
     ],
 )
 def test_broken_content_is_reported_with_its_file_and_the_problem(

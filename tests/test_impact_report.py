@@ -1,6 +1,7 @@
 """The impact report: small numbers hidden everywhere a figure leaves the admin (including the
 differencing case), the callback funnel's times, the page for admins and viewers, its print
-stylesheet, the CSV, `python -m app report` and the cards-printed field of a batch."""
+stylesheet, the CSV, `python -m app report`, the cards-printed field of a batch, and the public
+"what we count" page in every language."""
 
 import csv
 import json
@@ -15,14 +16,18 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 from sqlmodel import Session, select
 
+from app.impact import safe
 from app.impact.funnel import funnel, percentile
-from app.impact.safe import cell, total
+from app.impact.safe import THRESHOLD, cell, total
 from app.impact.tally import Key, add_counts
 from app.models import CallbackActivity, CallbackRequest, CardBatch, ScanCount, Service, Team
+from app.pages import build_site
 from tests.admin_helpers import NOON, other_browser, set_clock, signed_in
 from tests.app_context import context, no_sign_in_delay
 from tests.card_helpers import add_batch
+from tests.conftest import make_settings
 from tests.factories import load_shipped_listings
+from tests.helpers import CONTENT, LANGUAGES, PageParts
 from tests.test_settings_and_cli import run_app
 
 NOVEMBER = (date(2026, 11, 1), date(2026, 11, 30))
@@ -256,8 +261,8 @@ def test_the_report_command_prints_safe_figures_as_json_and_csv(
     assert wrong.returncode != 0 and "--to must be on or after --from" in wrong.stderr
 
 
-@pytest.mark.parametrize("lang", ["en", "ur", "pl", "ro", "bn", "pa", "ar", "pt"])
-def test_every_privacy_notice_links_to_what_is_counted_and_what_is_not(
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_every_privacy_notice_links_to_what_we_count_in_its_own_language(
     public_client: TestClient, lang: str
 ) -> None:
     notice = public_client.get(f"/{lang}/privacy").text
@@ -267,7 +272,37 @@ def test_every_privacy_notice_links_to_what_is_counted_and_what_is_not(
     target = urljoin(f"http://testserver/{lang}/privacy", link.group(1))
     page = public_client.get(target)
     assert page.status_code == 200
-    assert "What we never keep" in page.text and "fewer than 5" in page.text
+    parts = PageParts(page.text)
+    assert parts.first("html")["lang"] == lang
+    assert CONTENT.required_page(lang, "what-we-count").title in parts.text
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_every_language_has_its_own_what_we_count_page_naming_the_operator_and_the_threshold(
+    public_client: TestClient, lang: str
+) -> None:
+    english = CONTENT.pages[("en", "what-we-count")]
+    page = CONTENT.pages.get((lang, "what-we-count"))
+
+    assert page is not None and page.lang == lang  # a file of its own, not the English fallback
+    assert lang == "en" or page.markdown != english.markdown
+    text = " ".join(PageParts(public_client.get(f"/{lang}/what-we-count").text).text)
+    assert "This page is not translated yet" not in text
+    assert "Example council" in text  # from content/site.yaml
+    assert re.search(rf"(?<!\d){THRESHOLD}(?!\d)", text)
+    assert "{threshold}" not in text and "{operator_name}" not in text
+
+
+def test_the_what_we_count_page_states_the_threshold_the_report_keeps_to(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(safe, "THRESHOLD", 7)
+
+    site = build_site(CONTENT, make_settings(tmp_path))
+
+    text = " ".join(PageParts(site.responses["/en/what-we-count"].identity.decode()).text)
+    assert '"fewer than 7"' in text.replace("\u201c", '"').replace("\u201d", '"')
+    assert "fewer than 5" not in text
 
 
 def test_listings_opened_are_shown_by_the_service_name(admin: TestClient) -> None:

@@ -24,7 +24,7 @@ from typing import Any
 
 from babel.messages.pofile import read_po
 
-from app.content import CARD, HELP_NOW, PRIVACY, SOURCE_LANGUAGE, Content, Page
+from app.content import CARD, HELP_NOW, SOURCE_LANGUAGE, STATEMENT_PAGES, Content, Page
 
 APP_DIR = Path(__file__).resolve().parent.parent
 STRINGS = "strings"
@@ -206,7 +206,7 @@ def string_items(content: Content, lang: str) -> list[Item]:
 
 
 def page_groups(content: Content) -> list[str]:
-    return [CARD, HELP_NOW, *content.topic_slugs, PRIVACY]
+    return [CARD, HELP_NOW, *content.topic_slugs, *STATEMENT_PAGES]
 
 
 def content_items(content: Content, lang: str) -> list[Item]:

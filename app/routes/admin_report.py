@@ -1,5 +1,6 @@
-"""The impact report (admins and viewers), its CSV, the cards-printed field of a batch, and the
-public page saying what is counted.
+"""The impact report (admins and viewers), its CSV and the cards-printed field of a batch.
+
+What is counted is explained to the public by the content page `what-we-count` (app/pages.py).
 
 Every figure shown or downloaded comes from `build_report`, already made safe to share
 (`app/impact/safe.py`). The page has its own print stylesheet (`app/static/report.css`), allowed
@@ -14,14 +15,14 @@ from pathlib import Path
 from typing import Annotated
 
 from fastapi import APIRouter, Form, HTTPException, Request
-from fastapi.responses import HTMLResponse, Response
+from fastapi.responses import Response
 from markupsafe import Markup
 from sqlmodel import col, select
 
 from app.admin.access import AdminPost, Viewer, admin_page, saved
 from app.cards.charts import Chart, bar_chart
 from app.cards.scans import london_day
-from app.context import ContextDep, PublicRendererDep, SessionDep
+from app.context import ContextDep, SessionDep
 from app.impact.export import report_csv
 from app.impact.report import Report, build_report
 from app.models import CardBatch
@@ -165,13 +166,3 @@ def cards_printed(
         entity_id=batch.id,
         detail=f"{batch.code}: {batch.cards_printed or 'not given'}",
     )
-
-
-@router.get("/{lang}/what-we-count", include_in_schema=False)
-def what_we_count(lang: str, renderer: PublicRendererDep) -> Response:
-    """What the impact report counts and does not, for anyone: each privacy notice links here.
-
-    In English only, like the report it explains; the link in each language says so.
-    """
-    html = renderer.render("en", "admin/what_we_count.html", "")
-    return HTMLResponse(html, headers={"Cache-Control": "public, max-age=3600"})
