@@ -173,6 +173,10 @@ class Site:
     # The offline worker of each language: served by a route, with the worker's own policy.
     workers: dict[str, CachedResponse] = field(default_factory=dict)
 
+    def copy(self) -> "Site":
+        """A site of its own, sharing these (unchanging) pages: a re-render changes only it."""
+        return Site(self.renderer, dict(self.responses), dict(self.not_found), dict(self.workers))
+
 
 def ltr_numbers(text: str) -> Markup:
     """Escape text and keep spaced phone numbers ("0800 1111") in left-to-right order.

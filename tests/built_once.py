@@ -63,7 +63,7 @@ def shared_build_site(content: Content, settings: Settings) -> Site:
         shared = _sites[key]
         # Each app its own dictionaries (the pages in them are shared, and never change): an app
         # re-renders a language when reviewers' work changes it, and no other app may see that.
-        return Site(shared.renderer, dict(shared.responses), dict(shared.not_found))
+        return shared.copy()
     return build_site(content, settings)
 
 

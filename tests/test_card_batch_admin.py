@@ -218,7 +218,7 @@ def test_production_refuses_to_print_cards_that_would_lead_nowhere(
     assert "PUBLIC_BASE_URL http://127.0.0.1:8000 does not start with https://" in sheet.text
     assert "Cards cannot be printed yet" in page.text
     assert "does not start with https://" in page.text
-    assert f"/admin/batches/{batch.id}/print" not in page.text
+    assert f'/admin/batches/{batch.id}/print"' not in page.text  # no link to the sheet
 
 
 def test_a_batch_in_an_unchecked_language_says_so_on_its_page_and_sheet(
