@@ -18,7 +18,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from tests.perf.load import Load, Result
-from tests.perf.servers import CARD_PATH, SKIP_HEADERS, Service, free_port, log
+from tests.perf.servers import CARD_PATH, SERVICE_HOST, SKIP_HEADERS, Service, free_port, log
 from tests.proxy_helpers import Proxy
 
 STATIC_PATH = "/bench-static/index.html"
@@ -62,7 +62,7 @@ def measure_through_proxy(
     port = free_port()
     base = f"https://127.0.0.1:{port}"
     # The app answers its PUBLIC_BASE_URL's host only: the service's own.
-    host = f"Host: 127.0.0.1:{service.port}"
+    host = f"Host: {SERVICE_HOST}"
     try:
         proxy.start(
             [service.port, service.port],
