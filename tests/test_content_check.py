@@ -52,22 +52,62 @@ def test_the_shipped_content_passes(
 @pytest.mark.parametrize(
     ("file", "old", "new", "expected"),
     [
-        ("en/the-law.md", "sources:", "not_sources:", "front matter needs 'sources'"),
-        ("en/card.md", "](the-law)", "](the-lawz)", "points to a page that does not exist"),
-        ("en/if-someone-is-stabbed.md", "(tel:999)", "(tel:99-9)", "must be digits only"),
-        ("en/your-body.md", "---\n", "", "missing front matter"),
-        ("en/your-body.md", "title:", "title: [unclosed", "not valid YAML"),
-        ("en/the-law.md", "\n## ", "\n# ", "do not use '# ' headings"),
-        ("en/card.md", "reviewed: true", "reviewed: maybe", "'reviewed' must be true or false"),
-        ("en/help-now.md", 'tel: "08001111"', 'tel: "0800 1111"', "tel must be digits only"),
+        ("pages/en/the-law.md", "sources:", "not_sources:", "front matter needs 'sources'"),
+        ("pages/en/card.md", "](the-law)", "](the-lawz)", "points to a page that does not exist"),
+        ("pages/en/if-someone-is-stabbed.md", "(tel:999)", "(tel:99-9)", "must be digits only"),
+        ("pages/en/your-body.md", "---\n", "", "missing front matter"),
+        ("pages/en/your-body.md", "title:", "title: [unclosed", "not valid YAML"),
+        ("pages/en/the-law.md", "\n## ", "\n# ", "do not use '# ' headings"),
+        (
+            "pages/en/card.md",
+            "reviewed: true",
+            "reviewed: maybe",
+            "'reviewed' must be true or false",
+        ),
+        ("pages/en/help-now.md", 'tel: "08001111"', 'tel: "0800 1111"', "tel must be digits only"),
         # The privacy notice states the retention settings: it must say them, by name.
-        ("en/privacy.md", "{retention_open_days} days", "90 days", "{retention_open_days}"),
-        ("pl/privacy.md", "{retention_closed_days}", "{retention_days}", "{retention_days} is not"),
-        ("en/privacy.md", "description:", "summary:", "front matter needs 'description'"),
+        ("pages/en/privacy.md", "{retention_open_days} days", "90 days", "{retention_open_days}"),
+        (
+            "pages/pl/privacy.md",
+            "{retention_closed_days}",
+            "{retention_days}",
+            "{retention_days} is not",
+        ),
+        ("pages/en/privacy.md", "description:", "summary:", "front matter needs 'description'"),
         # "What we count" states the code's threshold and the operator, never typed-in copies.
-        ("pt/what-we-count.md", "{threshold}", "5", "must show {threshold}"),
-        ("ro/what-we-count.md", "{operator_name}", "{operator}", "{operator} is not a value"),
-        ("en/privacy.md", "](what-we-count)", "](what-we-counts)", "does not exist"),
+        ("pages/pt/what-we-count.md", "{threshold}", "5", "must show {threshold}"),
+        ("pages/ro/what-we-count.md", "{operator_name}", "{operator}", "{operator} is not a value"),
+        ("pages/en/privacy.md", "](what-we-count)", "](what-we-counts)", "does not exist"),
+        # Who runs the service (content/site.yaml).
+        ("site.yaml", "name: Example council ", "title: Example council ", "needs 'name'"),
+        ("site.yaml", "website: https://www.example.org/", "website: http://x.org/", "https://"),
+        ("site.yaml", 'colour: "#1d70b8"', 'colour: "blue"', "must be like #1d70b8"),
+        ("site.yaml", "logo: operator-logo.svg", "logo: missing.svg", "does not exist"),
+        ("site.yaml", "logo: operator-logo.svg", "logo: languages.yaml", "must be an SVG file"),
+        ("site.yaml", "logo: operator-logo.svg", "logo: ../pyproject.toml", "a file in content/"),
+        ("site.yaml", "email: dpo@example.org", "email: dpo", "is not an email address"),
+        ("site.yaml", "  phone:", "  telephone:", "'contact' needs 'phone'"),
+        ("site.yaml", "demo: true", "demo: maybe", "'demo' must be true or false"),
+        # Callback keywords: each answered in one language, never an opt-out or opt-in word.
+        ("languages.yaml", "keywords: [POMOC]", "keywords: [POMOC, help]", "in both en and pl"),
+        ("languages.yaml", "keywords: [AJUDA]", "keywords: [AJUDA, Stop]", "STOP or START word"),
+        ("languages.yaml", "keywords: [AJUTOR]", "keywords: [AJUTOR, start!]", "STOP or START"),
+        ("languages.yaml", "keywords: [AJUTOR]", "keywords: [ajutor acum]", "must be one word"),
+        ("languages.yaml", "keywords: [AJUTOR]", "keywords: AJUTOR", "of ro must be a list"),
+        # Help-now lines: one way in each, https chat, the word to text.
+        (
+            "pages/en/help-now.md",
+            '    sms: "85258"\n',
+            '    sms: "85258"\n    tel: "999"\n',
+            "needs one of tel",
+        ),
+        (
+            "pages/en/help-now.md",
+            "url: https://www.childline.org.uk/",
+            "url: http://www.childline.org.uk/",
+            "https://",
+        ),
+        ("pages/en/help-now.md", "body: SHOUT", "body: shout now", "the word to text"),
     ],
 )
 def test_broken_content_is_reported_with_its_file_and_the_problem(
@@ -80,13 +120,13 @@ def test_broken_content_is_reported_with_its_file_and_the_problem(
     expected: str,
 ) -> None:
     content_dir = copy_of_content(tmp_path)
-    replace_in(content_dir / "pages" / file, old, new)
+    replace_in(content_dir / file, old, new)
 
     code, output = run_check(content_dir, monkeypatch, capsys)
 
     assert code == 1
     assert expected in output
-    assert file in output
+    assert Path(file).name in output
 
 
 @pytest.mark.parametrize("page", ["help-now.md", "privacy.md"])

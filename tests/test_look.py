@@ -90,30 +90,6 @@ def test_urdu_interface_strings_end_with_the_urdu_full_stop() -> None:
     assert any(str(m.string).endswith("۔") for m in catalog)
 
 
-@pytest.mark.parametrize(
-    ("old", "new", "expected"),
-    [
-        ('    sms: "85258"\n', '    sms: "85258"\n    tel: "999"\n', "needs one of tel"),
-        ("url: https://www.childline.org.uk/", "url: http://www.childline.org.uk/", "https://"),
-        ("body: SHOUT", "body: shout now", "the word to text"),
-    ],
-)
-def test_a_broken_text_or_chat_line_in_help_now_is_reported(
-    tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
-    old: str,
-    new: str,
-    expected: str,
-) -> None:
-    content_dir = copy_of_content(tmp_path)
-    replace_in(content_dir / "pages/en/help-now.md", old, new)
-
-    code, output = run_check(content_dir, monkeypatch, capsys)
-
-    assert code == 1 and expected in output
-
-
 def test_a_translation_texting_a_different_word_is_reported(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:

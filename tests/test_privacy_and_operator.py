@@ -9,7 +9,7 @@ from fastapi.testclient import TestClient
 from app.pages import build_site
 from tests.conftest import make_settings
 from tests.helpers import CONTENT, LANGUAGES, PUBLIC_PAGES, PageParts
-from tests.test_content_check import copy_of_content, replace_in, run_check
+from tests.test_content_check import copy_of_content, run_check
 
 # The cookie line in each language's privacy notice, as its translator wrote it.
 NO_COOKIES = {
@@ -94,38 +94,6 @@ def test_the_footer_says_run_by_in_the_readers_language(public_client: TestClien
 
 
 # --- content-check on site.yaml and the privacy notice ---
-
-
-@pytest.mark.parametrize(
-    ("old", "new", "expected"),
-    [
-        ("name: Example council ", "title: Example council ", "needs 'name'"),
-        ("website: https://www.example.org/", "website: http://www.example.org/", "https://"),
-        ('colour: "#1d70b8"', 'colour: "blue"', "colour 'blue' must be like #1d70b8"),
-        ("logo: operator-logo.svg", "logo: missing.svg", "does not exist"),
-        ("logo: operator-logo.svg", "logo: languages.yaml", "must be an SVG file"),
-        ("logo: operator-logo.svg", "logo: ../pyproject.toml", "must be a file in content/"),
-        ("email: dpo@example.org", "email: dpo", "is not an email address"),
-        ("  phone:", "  telephone:", "'contact' needs 'phone'"),
-        ("demo: true", "demo: maybe", "'demo' must be true or false"),
-    ],
-)
-def test_content_check_reports_a_broken_site_file(
-    tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
-    old: str,
-    new: str,
-    expected: str,
-) -> None:
-    content_dir = copy_of_content(tmp_path)
-    replace_in(content_dir / "site.yaml", old, new)
-
-    code, output = run_check(content_dir, monkeypatch, capsys)
-
-    assert code == 1
-    assert "site.yaml" in output
-    assert expected in output
 
 
 def test_a_logo_that_is_not_an_svg_image_is_reported(
