@@ -47,15 +47,19 @@ from app.sms.worker import sender_lifespan
 @asynccontextmanager
 async def lifespan(api: FastAPI) -> AsyncIterator[None]:
     """While the app runs: the SMS sender (when on), following reviewers' work made in any
-    instance, and storing the usage counts every few seconds (and at the end)."""
+    instance, and storing the usage counts every few seconds (and at the end). Then the pool's
+    connections are closed, so a stopped app holds none open on the database server."""
     context = context_of(api)
     seconds = context.settings.impact_flush_seconds
-    async with (
-        sender_lifespan(api),
-        follow_translations(api),
-        flushing(context.tally, context.engine, seconds),
-    ):
-        yield
+    try:
+        async with (
+            sender_lifespan(api),
+            follow_translations(api),
+            flushing(context.tally, context.engine, seconds),
+        ):
+            yield
+    finally:
+        context.engine.dispose()
 
 
 class InvalidContentError(ConfigurationError):
