@@ -3,6 +3,7 @@
 from html.parser import HTMLParser
 
 from app.content import STATEMENT_PAGES, load_content
+from app.review.store import REVISION_KEY as TRANSLATIONS_REVISION
 from app.settings import PROJECT_ROOT
 
 CONTENT = load_content(PROJECT_ROOT / "content")
@@ -46,10 +47,11 @@ class PageParts(HTMLParser):
         return self.all(tag)[0]
 
 
-def made_by_the_request(statement: str) -> bool:
+def made_by_the_request(statement: str, parameters: object) -> bool:
     """Whether a recorded SQL statement is the request's own, when counting a request's queries.
 
-    Usage counts (app/impact) are stored every few seconds by a background task on the same
-    engine; one landing while a request is counted is not that request's work.
+    Two background tasks use the same engine: usage counts (app/impact) are stored every few
+    seconds, and the translation review revision is read a few times a second (app/review/live.py).
+    One of theirs landing while a request is counted is not that request's work.
     """
-    return "usage_count" not in statement
+    return "usage_count" not in statement and TRANSLATIONS_REVISION not in repr(parameters)

@@ -79,7 +79,7 @@ def counted_statements(client: TestClient) -> Iterator[list[str]]:
     statements: list[str] = []
 
     def count(*args: Any) -> None:
-        if made_by_the_request(args[2]):
+        if made_by_the_request(args[2], args[3]):
             statements.append(args[2])
 
     event.listen(engine, "before_cursor_execute", count)

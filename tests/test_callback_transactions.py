@@ -49,7 +49,7 @@ class Recorder:
         self.commits = 0
 
     def _statement(self, *args: Any) -> None:
-        if made_by_the_request(str(args[2])):
+        if made_by_the_request(str(args[2]), args[3]):
             self.statements.append(str(args[2]))
 
     def _commit(self, *_args: Any) -> None:

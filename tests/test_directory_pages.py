@@ -233,7 +233,7 @@ def count_queries(engine: Engine, client: TestClient, path: str) -> int:
     statements: list[str] = []
 
     def record(*args: object) -> None:
-        if made_by_the_request(str(args[2])):
+        if made_by_the_request(str(args[2]), args[3]):
             statements.append(str(args[2]))
 
     event.listen(engine, "before_cursor_execute", record)
