@@ -280,20 +280,20 @@ def discard_listing_draft(
     return redirect(f"/admin/listings/{service_id}?done=discarded")
 
 
+def _watching(db: SessionDep, staff: Staff, service_id: str, on: bool) -> Response:
+    set_watching(db, staff, _listing_or_404(db, service_id), on, staff.now)
+    db.commit()
+    return redirect(f"/admin/listings/{service_id}?done={'watch' if on else 'unwatch'}")
+
+
 @router.post("/listings/{service_id}/watch", include_in_schema=False)
 def watch_listing(service_id: str, db: SessionDep, staff: EditorPost) -> Response:
-    service = _listing_or_404(db, service_id)
-    set_watching(db, staff, service, True, staff.now)
-    db.commit()
-    return redirect(f"/admin/listings/{service_id}?done=watch")
+    return _watching(db, staff, service_id, True)
 
 
 @router.post("/listings/{service_id}/unwatch", include_in_schema=False)
 def unwatch_listing(service_id: str, db: SessionDep, staff: EditorPost) -> Response:
-    service = _listing_or_404(db, service_id)
-    set_watching(db, staff, service, False, staff.now)
-    db.commit()
-    return redirect(f"/admin/listings/{service_id}?done=unwatch")
+    return _watching(db, staff, service_id, False)
 
 
 @router.post("/listings/{service_id}/{action}", include_in_schema=False)
